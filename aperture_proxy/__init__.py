@@ -1,0 +1,1 @@
+"""aperture-proxy: route coding agents' LLM traffic through a Tailscale Aperture gateway."""
