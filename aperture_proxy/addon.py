@@ -1,0 +1,403 @@
+"""The mitmproxy addon: hooks that hand each request to routing and rewrite.
+
+Decisions live in ``routing`` and ``rewrite``; this module only translates hooks into
+calls, streams rerouted responses, notes each decision on the flow, and fails closed.
+
+Known limits, in plain words:
+
+- A gateway that accepts a request and then never answers holds it until the agent's
+  own timeout or mitmproxy's idle timeout (``tcp_timeout``); mitmproxy cannot cut a
+  flow that is waiting for its server.
+- A stream the gateway cuts midway ends the agent's connection without a final event;
+  the agent reports an incomplete stream and the log names the gateway and the cause.
+- Connection failures are answered in the provider's shape when the gateway is found
+  unreachable before the request is sent (it is probed when it has not answered for a
+  few seconds); a failure that races a request already on its way gets mitmproxy's
+  own ``502`` page instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from mitmproxy import ctx, exceptions, http
+from mitmproxy.addonmanager import Loader
+
+from aperture_proxy import config as config_mod
+from aperture_proxy.errors import gateway_message, provider_error
+from aperture_proxy.gateway import Catalogue, load_cached
+from aperture_proxy.providers import match_providers, provider_for
+from aperture_proxy.rewrite import (
+    RequestView,
+    filter_credentials,
+    filter_query,
+    request_model,
+    rewrite_request,
+)
+from aperture_proxy.routing import Route, RouteTable, split_url
+from aperture_proxy.upstreams import Api, select_upstreams, upstreams_from_config
+
+log = logging.getLogger("aperture_proxy")
+
+META_KEY = "aperture"
+MARKER = ":twisted_rightwards_arrows:"
+RESTARTING = "aperture is restarting"
+DEFAULT_RETRY_AFTER = 5
+# A gateway that answered this recently is not probed before the next request.
+HEALTHY_FOR = 3.0
+PROBE_TIMEOUT = 5.0
+
+
+def _strip_everything(flow: http.HTTPFlow) -> None:
+    """Remove every credential from a flow whose processing failed."""
+    request = flow.request
+    kept, _ = filter_credentials(list(request.headers.items(multi=True)), None, "strip")
+    request.headers = http.Headers(kept)
+    stripped_url, _ = filter_query(request.url, "strip")
+    request.url = stripped_url
+
+
+def _refuse(flow: http.HTTPFlow, api: Api | None, status: int, message: str) -> None:
+    error = provider_error(api, status, message)
+    flow.response = http.Response.make(error.status, error.body, error.headers)
+
+
+def _ensure_content_length(request: http.Request) -> None:
+    """A buffered body that came over HTTP/2 may lack a length the gateway needs."""
+    body = request.raw_content
+    if body is None or not (body or request.method in ("POST", "PUT", "PATCH")):
+        return
+    if "content-length" in request.headers or "transfer-encoding" in request.headers:
+        return
+    request.headers["content-length"] = str(len(body))
+
+
+def fail_closed[F: Callable[..., Any]](hook: F) -> F:
+    """Run a hook; on any error, answer the flow with an error and strip its keys.
+
+    mitmproxy logs a hook's exception and then forwards the flow unmodified, to the
+    real provider with the client's key. This wrapper makes that impossible.
+    """
+
+    def handle(flow: http.HTTPFlow, exc: BaseException) -> None:
+        path = flow.request.path.partition("?")[0]
+        where = f"{flow.request.method} {flow.request.host}{path}"
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        # The exception's message may quote request data, so only its type is logged.
+        log.error(
+            "internal error in %s hook (%s) for %s; answered 502, nothing forwarded",
+            hook.__name__,
+            type(exc).__name__,
+            where,
+        )
+        log.debug("traceback of the %s hook failure:\n%s", hook.__name__, frames)
+        if flow.response is not None:
+            # The request was already rewritten and sent; only the answer is affected.
+            return
+        try:
+            meta = flow.metadata.get(META_KEY) or {}
+            api = Api(meta["api"]) if "api" in meta else None
+            _strip_everything(flow)
+            message = (
+                f"aperture-proxy failed to route this request ({type(exc).__name__}); "
+                "nothing was forwarded. See the proxy log."
+            )
+            _refuse(flow, api, 502, message)
+        except Exception:
+            flow.kill()
+
+    if asyncio.iscoroutinefunction(hook):
+
+        @functools.wraps(hook)
+        async def run_async(self: Any, flow: http.HTTPFlow) -> None:
+            try:
+                await hook(self, flow)
+            except Exception as exc:
+                handle(flow, exc)
+
+        return run_async  # type: ignore[return-value]
+
+    @functools.wraps(hook)
+    def run(self: Any, flow: http.HTTPFlow) -> None:
+        try:
+            hook(self, flow)
+        except Exception as exc:
+            handle(flow, exc)
+
+    return run  # type: ignore[return-value]
+
+
+class GatewayHealth:
+    """Whether the gateway answered recently, probing it when in doubt."""
+
+    def __init__(self, gateway: str) -> None:
+        _, self.host, self.port, _ = split_url(gateway)
+        self.last_ok = 0.0
+
+    def mark_ok(self) -> None:
+        self.last_ok = time.monotonic()
+
+    def mark_down(self) -> None:
+        self.last_ok = 0.0
+
+    async def check(self) -> str | None:
+        """None when the gateway takes connections, else the cause for people."""
+        if time.monotonic() - self.last_ok < HEALTHY_FOR:
+            return None
+        try:
+            _, writer = await asyncio.wait_for(
+                asyncio.open_connection(self.host, self.port), PROBE_TIMEOUT
+            )
+        except TimeoutError:
+            return f"no answer within {PROBE_TIMEOUT:g} s"
+        except OSError as exc:
+            return exc.strerror or type(exc).__name__
+        writer.close()
+        self.mark_ok()
+        return None
+
+
+class Aperture:
+    """Reroutes selected upstream providers' API calls onto an Aperture gateway."""
+
+    def __init__(self) -> None:
+        self.table: RouteTable | None = None
+        self.health: GatewayHealth | None = None
+        self.catalogue: Catalogue | None = None
+        self.provider_by_upstream: dict[str, str] = {}
+
+    def load(self, loader: Loader) -> None:
+        loader.add_option(
+            "aperture_gateway",
+            str,
+            "",
+            "Aperture gateway URL, e.g. http://ai.example-tailnet.ts.net "
+            "(overrides APERTURE_URL and the config file's baseUrl).",
+        )
+        loader.add_option(
+            "aperture_config",
+            str,
+            "",
+            "Path of the aperture-proxy config file, e.g. "
+            "~/.config/aperture-proxy/config.yaml "
+            "(default: APERTURE_PROXY_CONFIG, then the platform config dir).",
+        )
+
+    def configure(self, updated: set[str]) -> None:
+        if not updated & {"aperture_gateway", "aperture_config"} and self.table:
+            return
+        path = ctx.options.aperture_config or None
+        try:
+            cfg = config_mod.load_config(
+                Path(path).expanduser() if path else None,
+                gateway=ctx.options.aperture_gateway or None,
+                env=os.environ,
+                must_exist=bool(path),
+            )
+            upstreams = select_upstreams(upstreams_from_config(cfg))
+        except (config_mod.ConfigError, ValueError) as exc:
+            raise exceptions.OptionsError(str(exc)) from None
+        if not cfg.base_url:
+            raise exceptions.OptionsError(
+                "no Aperture gateway configured: pass --set aperture_gateway=URL, "
+                "set APERTURE_URL, or put baseUrl in the config file "
+                "(aperture-proxy onboard writes one)"
+            )
+        if not cfg.proxy.enabled:
+            upstreams = []
+            log.warning("proxy.enabled is false in the config: nothing is rerouted")
+        self.table = RouteTable.build(upstreams, cfg.base_url)
+        self.health = GatewayHealth(cfg.base_url)
+        self._use_catalogue(load_cached(cfg.base_url))
+        patterns = self.table.host_patterns() or [r"^aperture-proxy\.invalid$"]
+        ctx.options.update(
+            allow_hosts=patterns,
+            connection_strategy="lazy",
+            upstream_cert=False,
+        )
+        log.info(
+            "rerouting %s to the gateway %s",
+            ", ".join(u.id for u in upstreams) or "nothing",
+            cfg.base_url,
+        )
+
+    def _use_catalogue(self, catalogue: Catalogue | None) -> None:
+        self.catalogue = catalogue
+        if catalogue is None or self.table is None:
+            self.provider_by_upstream = {}
+            return
+        rows = match_providers(catalogue, self.table.upstreams)
+        self.provider_by_upstream = {
+            u.id: p for u in self.table.upstreams if (p := provider_for(rows, u.id))
+        }
+
+    # -- hooks -----------------------------------------------------------------
+
+    def _route(self, flow: http.HTTPFlow) -> Route | None:
+        if self.table is None:
+            return None
+        request = flow.request
+        return self.table.lookup(
+            request.scheme, request.host, request.port, request.path
+        )
+
+    @fail_closed
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        if flow.response or flow.error or not flow.live:
+            return
+        route = self._route(flow)
+        if route is None:
+            return
+        flow.metadata[META_KEY] = {"api": str(route.api), "upstream": route.upstream.id}
+        # The gateway needs a whole body with a length, never a streamed request.
+        flow.request.stream = False
+        upgrade = flow.request.headers.get("upgrade", "").lower()
+        if upgrade == "websocket":
+            kept, _ = filter_credentials(
+                list(flow.request.headers.items(multi=True)), route.api, "strip"
+            )
+            flow.request.headers = http.Headers(kept)
+            _refuse(
+                flow,
+                route.api,
+                426,
+                "the Aperture gateway has no WebSocket route; use HTTP streaming",
+            )
+            flow.comment = f"{route.upstream.id}: WebSocket refused (426), use HTTP"
+
+    @fail_closed
+    async def request(self, flow: http.HTTPFlow) -> None:
+        if flow.response or flow.error or not flow.live:
+            return
+        route = self._route(flow)
+        if route is None:
+            return
+        assert self.health is not None and self.table is not None
+        request = flow.request
+        body = request.get_content(strict=False) if request.raw_content else None
+        view = RequestView(
+            method=request.method,
+            path=request.path,
+            headers=list(request.headers.items(multi=True)),
+            body=body,
+            connection_id=flow.client_conn.id,
+        )
+        rewritten = rewrite_request(view, route)
+        original, _ = filter_query(request.url, "strip")
+        provider = self.provider_by_upstream.get(route.upstream.id)
+        model = request_model(route.api, route.remainder, body)
+
+        request.headers = http.Headers(rewritten.headers)
+        request.url = rewritten.url
+        _ensure_content_length(request)
+
+        flow.metadata[META_KEY] = {
+            "rerouted": True,
+            "original_url": original,
+            "upstream": route.upstream.id,
+            "gateway_provider": provider,
+            "api": str(route.api),
+            "target": rewritten.url,
+            "session_id": rewritten.session_id,
+            "model": model,
+        }
+        flow.comment = (
+            f"{route.upstream.id} → {provider or 'gateway'} {route.target_path}"
+        )
+        flow.marked = MARKER
+        log.info(
+            "rerouted %s → gateway %s model=%s session=%s%s",
+            route.upstream.id,
+            route.target_path,
+            model or "-",
+            rewritten.session_id,
+            f" removed={','.join(sorted(set(rewritten.removed)))}"
+            if rewritten.removed
+            else "",
+        )
+
+        cause = await self.health.check()
+        if cause is not None:
+            message = (
+                f"aperture-proxy could not reach the Aperture gateway at "
+                f"{self.table.gateway}: {cause}. Check that this machine is on the "
+                "tailnet and the gateway URL is right (aperture-proxy doctor)."
+            )
+            log.error("gateway %s unreachable: %s", self.table.gateway, cause)
+            _refuse(flow, route.api, 502, message)
+
+    @fail_closed
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        meta = flow.metadata.get(META_KEY)
+        if not meta or not meta.get("rerouted") or flow.response is None:
+            return
+        if flow.response.headers.get("x-aperture-proxy-error"):
+            return
+        if self.health is not None:
+            self.health.mark_ok()
+        # Error answers are small and may need reshaping; everything else streams.
+        if flow.response.status_code < 400:
+            flow.response.stream = True
+
+    @fail_closed
+    def response(self, flow: http.HTTPFlow) -> None:
+        meta = flow.metadata.get(META_KEY)
+        response = flow.response
+        if not meta or not meta.get("rerouted") or response is None:
+            return
+        if response.stream or response.status_code < 400:
+            return
+        if response.headers.get("x-aperture-proxy-error"):
+            return
+        api = Api(meta["api"])
+        text = gateway_message(response.get_content(strict=False) or b"")
+        retry_after = response.headers.get("retry-after")
+        if response.status_code in (502, 503) and RESTARTING in text.lower():
+            error = provider_error(
+                api,
+                503,
+                f"the Aperture gateway is restarting; retry shortly ({text})",
+                retry_after=retry_after or DEFAULT_RETRY_AFTER,
+            )
+        elif response.status_code == 429:
+            error = provider_error(
+                api,
+                429,
+                f"the Aperture gateway refused the request: {text}",
+                retry_after=retry_after,
+            )
+        else:
+            return
+        log.warning(
+            "gateway answered %s for %s: %s",
+            response.status_code,
+            meta.get("upstream"),
+            text[:200],
+        )
+        flow.response = http.Response.make(error.status, error.body, error.headers)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        try:
+            meta = flow.metadata.get(META_KEY)
+            if not meta or not meta.get("rerouted") or flow.error is None:
+                return
+            gateway = self.table.gateway if self.table else "the gateway"
+            if flow.response is None and self.health is not None:
+                self.health.mark_down()
+            log.error(
+                "gateway %s failed for %s %s: %s",
+                gateway,
+                meta.get("upstream"),
+                split_url(meta.get("target", ""))[3].partition("?")[0],
+                flow.error.msg,
+            )
+        except Exception as exc:
+            log.error("internal error in the error hook: %s", type(exc).__name__)

@@ -1,0 +1,284 @@
+"""The ``aperture-proxy`` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aperture_proxy import __version__
+from aperture_proxy import config as config_mod
+from aperture_proxy.agent_env import (
+    CA_CERT,
+    SHELLS,
+    agent_environment,
+    confdir_path,
+    ensure_ca,
+    format_exports,
+    with_agent_env,
+)
+
+log = logging.getLogger("aperture_proxy")
+
+
+class UsageError(Exception):
+    """A mistake the user can fix; printed without a traceback."""
+
+
+def _load(args: argparse.Namespace, *, need_gateway: bool = True) -> config_mod.Config:
+    path = config_mod.resolve_config_path(getattr(args, "config", None))
+    cfg = config_mod.load_config(
+        path,
+        gateway=getattr(args, "gateway", None),
+        must_exist=bool(getattr(args, "config", None)),
+    )
+    if need_gateway and not cfg.base_url:
+        raise UsageError(
+            "no Aperture gateway configured: pass --gateway URL, set APERTURE_URL, "
+            f"or put baseUrl in {path} (aperture-proxy onboard writes it)"
+        )
+    return cfg
+
+
+def _listen(args: argparse.Namespace, cfg: config_mod.Config) -> tuple[str, int]:
+    value = getattr(args, "listen", None) or cfg.proxy.listen
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise UsageError(f"--listen {value!r}: expected HOST:PORT, e.g. 127.0.0.1:8080")
+    return host.strip("[]"), int(port)
+
+
+def _routing_summary(cfg: config_mod.Config) -> str:
+    from aperture_proxy.gateway import DiscoveryError, discover_sync
+    from aperture_proxy.providers import format_table, match_providers
+    from aperture_proxy.upstreams import select_upstreams, upstreams_from_config
+
+    assert cfg.base_url
+    upstreams = select_upstreams(upstreams_from_config(cfg))
+    try:
+        catalogue = discover_sync(cfg.base_url, timeout=5.0)
+    except DiscoveryError as exc:
+        return (
+            f"gateway catalogue unavailable ({exc}); requests are still rerouted by "
+            "path and the gateway routes them by model"
+        )
+    lines = [format_table(match_providers(catalogue, upstreams))]
+    lines += [f"warning: {w}" for w in catalogue.warnings]
+    return "\n".join(lines)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from mitmproxy.tools import main as mitm
+
+    cfg = _load(args)
+    host, port = _listen(args, cfg)
+    confdir = confdir_path(args.confdir)
+    ca = ensure_ca(confdir)
+    script = Path(__file__).with_name("script.py")
+    print(f"aperture-proxy {__version__}")
+    print(f"listening on   http://{host}:{port}  (export HTTPS_PROXY to use it)")
+    print(f"gateway        {cfg.base_url}")
+    print(f"CA certificate {ca}")
+    print(_routing_summary(cfg))
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"WARNING: listening on {host} lets other machines use this proxy; "
+            "add --set proxyauth=USER:PASS or listen on 127.0.0.1",
+            file=sys.stderr,
+        )
+    mitm_args = [
+        "--listen-host", host,
+        "--listen-port", str(port),
+        "--set", f"confdir={confdir}",
+        "-s", str(script),
+        "--set", f"aperture_gateway={cfg.base_url}",
+    ]  # fmt: skip
+    if args.config:
+        mitm_args += ["--set", f"aperture_config={Path(args.config).resolve()}"]
+    if args.debug:
+        mitm_args += ["--set", "termlog_verbosity=debug"]
+    sys.stdout.flush()
+    if args.web:
+        mitm_args += [
+            "--set",
+            "web_open_browser=false",
+            "--web-port",
+            str(args.web_port),
+        ]
+        print(f"mitmweb        http://127.0.0.1:{args.web_port}/", flush=True)
+        return mitm.mitmweb(mitm_args) or 0
+    return mitm.mitmdump(mitm_args) or 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from aperture_proxy.sim import SimSettings, serve
+
+    settings = SimSettings(chunks=args.chunks, delay=args.delay)
+    serve(
+        args.host,
+        args.port,
+        settings,
+        ready=lambda url: print(f"simulated Aperture gateway on {url}", flush=True),
+    )
+    return 0
+
+
+def cmd_providers(args: argparse.Namespace) -> int:
+    cfg = _load(args)
+    print(_routing_summary(cfg))
+    return 0
+
+
+def _env(args: argparse.Namespace) -> dict[str, str]:
+    cfg = _load(args, need_gateway=False)
+    host, port = _listen(args, cfg)
+    return agent_environment(f"{host}:{port}", confdir_path(args.confdir), cfg.base_url)
+
+
+def cmd_env(args: argparse.Namespace) -> int:
+    print(format_exports(_env(args), args.shell))
+    return 0
+
+
+def cmd_exec(args: argparse.Namespace) -> int:
+    command = [c for c in args.command if c != "--"] if args.command else []
+    if not command:
+        raise UsageError("exec needs a command: aperture-proxy exec -- claude -p 'hi'")
+    env = _env(args)
+    proxy = env["HTTPS_PROXY"].removeprefix("http://")
+    host, _, port = proxy.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=1).close()
+    except OSError:
+        print(
+            f"warning: nothing listens on {proxy}; start the proxy with "
+            "`aperture-proxy run` first",
+            file=sys.stderr,
+        )
+    try:
+        os.execvpe(command[0], command, with_agent_env(env))
+    except FileNotFoundError:
+        raise UsageError(f"command not found: {command[0]}") from None
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from aperture_proxy.demo import run_demo
+
+    return run_demo(verbose=args.debug)
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    path = config_mod.resolve_config_path(args.config)
+    if args.config_command == "path":
+        print(path)
+    elif args.config_command == "show":
+        print(_load(args, need_gateway=False).to_yaml(), end="")
+    elif args.config_command == "import":
+        cfg, warnings = config_mod.import_seed_config(Path(args.seed).expanduser())
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        if path.exists() and not args.force:
+            raise UsageError(f"{path} exists; pass --force to replace it")
+        config_mod.write_config(cfg, path)
+        print(f"wrote {path}")
+    return 0
+
+
+def _common(parser: argparse.ArgumentParser, *, gateway: bool = True) -> None:
+    if gateway:
+        parser.add_argument("--gateway", help="Aperture gateway URL (or APERTURE_URL)")
+    parser.add_argument("--config", help="config file (or APERTURE_PROXY_CONFIG)")
+
+
+def _proxy_place(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--listen", help="HOST:PORT (default from config, 127.0.0.1:8080)"
+    )
+    parser.add_argument(
+        "--confdir", help="mitmproxy confdir holding the CA (~/.mitmproxy)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aperture-proxy",
+        description="Route coding agents' LLM traffic through a Tailscale Aperture "
+        "gateway.",
+    )
+    parser.add_argument("--version", action="version", version=__version__)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the proxy (mitmdump, or mitmweb with --web)")
+    _common(run)
+    _proxy_place(run)
+    run.add_argument("--web", action="store_true", help="run mitmweb instead")
+    run.add_argument("--web-port", type=int, default=8081, help="mitmweb port (8081)")
+    run.set_defaults(func=cmd_run)
+
+    sim = sub.add_parser("simulate", help="run the simulated Aperture gateway")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    sim.add_argument("--chunks", type=int, default=5, help="events per streamed answer")
+    sim.add_argument("--delay", type=float, default=0.0, help="seconds between events")
+    sim.set_defaults(func=cmd_simulate)
+
+    providers = sub.add_parser("providers", help="print the routing table")
+    _common(providers)
+    providers.set_defaults(func=cmd_providers)
+
+    env = sub.add_parser("env", help="print the exports an agent needs")
+    _common(env)
+    _proxy_place(env)
+    env.add_argument("--shell", choices=SHELLS, default="bash")
+    env.set_defaults(func=cmd_env)
+
+    exe = sub.add_parser("exec", help="run a command with the proxy environment")
+    _common(exe)
+    _proxy_place(exe)
+    exe.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD [ARGS…]")
+    exe.set_defaults(func=cmd_exec)
+
+    demo = sub.add_parser("demo", help="the whole flow against the simulated gateway")
+    demo.set_defaults(func=cmd_demo)
+
+    cfg = sub.add_parser("config", help="show, locate or import the config file")
+    _common(cfg)
+    cfg_sub = cfg.add_subparsers(dest="config_command", required=True)
+    cfg_sub.add_parser("show", help="the effective config as YAML")
+    cfg_sub.add_parser("path", help="where the config file is")
+    imp = cfg_sub.add_parser("import", help="import a Pi extension's aperture.json")
+    imp.add_argument("seed", help="e.g. ~/.pi/agent/extensions/aperture.json")
+    imp.add_argument("--force", action="store_true", help="replace an existing file")
+    cfg.set_defaults(func=cmd_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except (UsageError, config_mod.ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(
+            f"error: {type(exc).__name__}: {exc} (rerun with --debug)", file=sys.stderr
+        )
+        return 1
+
+
+__all__ = ["CA_CERT", "build_parser", "main"]
