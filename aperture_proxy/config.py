@@ -1,0 +1,845 @@
+"""The configuration file: its model, loading, validation, writing and seed import."""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import json
+import os
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+from urllib.parse import urlsplit
+
+import platformdirs
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "ConnectorSettings",
+    "DedicatedProvider",
+    "DedicatedSettings",
+    "PinnedTool",
+    "ProxySettings",
+    "UpstreamSetting",
+    "default_config_path",
+    "import_seed_config",
+    "load_config",
+    "normalize_gateway_url",
+    "resolve_config_path",
+    "write_config",
+    "write_text_atomic",
+]
+
+APP_NAME = "aperture-proxy"
+CONFIG_ENV = "APERTURE_PROXY_CONFIG"
+GATEWAY_ENV = "APERTURE_URL"
+
+ApiName = Literal[
+    "anthropic-messages",
+    "openai-completions",
+    "openai-responses",
+    "openai-codex-responses",
+    "google-generative-ai",
+    "google-vertex",
+    "bedrock",
+]
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person who has to fix it.
+
+    `path` is the file involved (if any) and `problems` one line per bad key.
+    """
+
+    def __init__(
+        self, message: str, *, path: Path | None = None, problems: Sequence[str] = ()
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.problems = list(problems)
+
+
+# --- the gateway URL --------------------------------------------------------
+
+_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+_HOST_RE = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalize_gateway_url(value: str) -> str:
+    """Reduce a gateway URL as people type it to the gateway's origin.
+
+    A bare host gets `http://`; path, query, fragment (so also a trailing `/v1`)
+    are removed; the host is lowercased and default ports are dropped.
+
+        assert normalize_gateway_url("ai") == "http://ai"
+        assert normalize_gateway_url("HTTP://AI.Example-Tailnet.ts.net/v1/") == (
+            "http://ai.example-tailnet.ts.net"
+        )
+        assert normalize_gateway_url("https://ai:443") == "https://ai"
+        assert normalize_gateway_url("ai:8443") == "http://ai:8443"
+
+    Raises ValueError, with a message naming the value, for anything that is not
+    an http:// or https:// URL with a host.
+    """
+    text = value.strip()
+    if not text:
+        raise ValueError(
+            "the gateway URL is empty; expected a host such as ai or a URL such "
+            "as http://ai.example-tailnet.ts.net"
+        )
+    if not _SCHEME_RE.match(text):
+        text = "http://" + text
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise ValueError(
+            f"{value!r} uses {scheme}://; expected an http:// or https:// URL "
+            "such as http://ai.example-tailnet.ts.net"
+        )
+    if parts.username is not None or parts.password is not None:
+        # Aperture authenticates by tailnet identity; a password here is a leak.
+        raise ValueError(
+            f"the gateway URL must not contain a user name or password (got "
+            f"{scheme}://…@{parts.hostname}); Aperture identifies callers by "
+            "their tailnet identity"
+        )
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        raise ValueError(f"{value!r} has no host name; expected e.g. http://ai")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise ValueError(
+            f"{value!r} has an invalid port; expected a number from 1 to 65535"
+        )
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError(f"{value!r} has an invalid IPv6 host") from None
+        host = f"[{host}]"
+    elif not _HOST_RE.fullmatch(host):
+        raise ValueError(
+            f"{value!r} has an invalid host name {host!r}; expected letters, "
+            "digits, '-' and '.' only"
+        )
+    if port is None or port == _DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+# --- the model ---------------------------------------------------------------
+
+
+class _Section(BaseModel):
+    """Settings read from a file: camelCase keys, no unknown keys, no coercion."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        extra="forbid",
+        strict=True,
+        validate_assignment=True,
+    )
+
+
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_UPSTREAM_URL_RE = re.compile(r"https?://[^/\s]+(/\S*)?")
+
+
+def _check_id(value: str) -> str:
+    if not _ID_RE.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a provider id; expected letters, digits, '.', '_' "
+            "or '-', such as openai-codex"
+        )
+    return value
+
+
+def _check_unique_ids(entries: Sequence[UpstreamSetting | DedicatedProvider]) -> None:
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        if entry.id in seen:
+            raise ValueError(
+                f"the id {entry.id!r} appears twice (entries {seen[entry.id]} and "
+                f"{index}); list each provider once"
+            )
+        seen[entry.id] = index
+
+
+class UpstreamSetting(_Section):
+    """One entry of `proxy.upstreamProviders`: a built-in upstream or a new one."""
+
+    id: str
+    enabled: bool = True
+    credentials: Literal["auto", "strip", "passthrough"] = "auto"
+    should_check_gateway_models: bool = False
+    on_missing_model: Literal["warn", "block"] = "warn"
+    gateway_provider: str | None = None
+    base_urls: list[str] = Field(default_factory=list, exclude_if=lambda v: not v)
+    api: ApiName | None = None
+    api_paths: list[str] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_base_url(cls, data: Any) -> Any:
+        # People naturally write one `baseUrl`; keep one field in the model.
+        if not isinstance(data, dict) or "baseUrl" not in data:
+            return data
+        data = dict(data)
+        single = data.pop("baseUrl")
+        if "baseUrls" in data:
+            raise ValueError("give either baseUrl or baseUrls, not both")
+        if not isinstance(single, str):
+            raise ValueError(
+                f"baseUrl must be a URL string such as https://api.example.com/v1; "
+                f"got {_show(single)}"
+            )
+        data["baseUrls"] = [single]
+        return data
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        return _check_id(value)
+
+    @field_validator("base_urls")
+    @classmethod
+    def _valid_base_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not _UPSTREAM_URL_RE.fullmatch(url):
+                raise ValueError(
+                    f"{url!r} is not a base URL; expected an http:// or https:// "
+                    "URL such as https://api.example.com/v1"
+                )
+        return value
+
+    @field_validator("api_paths")
+    @classmethod
+    def _valid_api_paths(cls, value: list[str] | None) -> list[str] | None:
+        for path in value or []:
+            if not path.startswith("/"):
+                raise ValueError(
+                    f"{path!r} is not a path prefix; expected one starting with /, "
+                    "such as /v1/messages"
+                )
+        return value
+
+
+def _default_upstreams() -> list[UpstreamSetting]:
+    return [
+        UpstreamSetting(id=name)
+        for name in ("anthropic", "openai", "openai-codex", "google")
+    ]
+
+
+_LISTEN_RE = re.compile(
+    r"\[(?P<v6>[0-9A-Fa-f:.]+)\]:(?P<p6>\d+)|(?P<host>[^\s:/\[\]]+):(?P<port>\d+)"
+)
+
+
+def _split_listen(value: str) -> tuple[str, int]:
+    match = _LISTEN_RE.fullmatch(value)
+    expected = "expected host:port such as 127.0.0.1:8080 or [::1]:8080"
+    if match is None:
+        raise ValueError(f"{value!r} is not a listen address; {expected}")
+    host = match["v6"] or match["host"]
+    port = int(match["p6"] or match["port"])
+    if match["v6"]:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} has an invalid IPv6 address; {expected}"
+            ) from None
+    if not 1 <= port <= 65535:
+        raise ValueError(f"{value!r} has port {port}; expected 1 to 65535")
+    return host, port
+
+
+class ProxySettings(_Section):
+    """The `proxy` capability: which upstreams are rerouted, and where we listen."""
+
+    enabled: bool = True
+    listen: str = "127.0.0.1:8080"
+    upstream_providers: list[UpstreamSetting] = Field(
+        default_factory=_default_upstreams
+    )
+    gateway_timeout: float = Field(default=600.0, gt=0)
+
+    @field_validator("listen")
+    @classmethod
+    def _valid_listen(cls, value: str) -> str:
+        _split_listen(value)
+        return value
+
+    @field_validator("upstream_providers")
+    @classmethod
+    def _unique_upstreams(cls, value: list[UpstreamSetting]) -> list[UpstreamSetting]:
+        _check_unique_ids(value)
+        return value
+
+    @property
+    def listen_host(self) -> str:
+        """The host part of `listen`, without IPv6 brackets."""
+        return _split_listen(self.listen)[0]
+
+    @property
+    def listen_port(self) -> int:
+        """The port part of `listen`."""
+        return _split_listen(self.listen)[1]
+
+    def upstream(self, id: str) -> UpstreamSetting | None:
+        """The entry for upstream `id`, if the config lists it."""
+        return next((u for u in self.upstream_providers if u.id == id), None)
+
+
+class DedicatedProvider(_Section):
+    """One gateway provider filter of the dedicated capability."""
+
+    id: str
+    enabled: bool = True
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        return _check_id(value)
+
+
+class DedicatedSettings(_Section):
+    """The `dedicated` capability: an `aperture` provider built from the gateway."""
+
+    enabled: bool = False
+    providers: list[DedicatedProvider] = Field(default_factory=list)
+
+    @field_validator("providers", mode="before")
+    @classmethod
+    def _plain_ids(cls, value: Any) -> Any:
+        # A list of ids is the short way of enabling just those providers.
+        if not isinstance(value, list):
+            return value
+        return [{"id": v, "enabled": True} if isinstance(v, str) else v for v in value]
+
+    @field_validator("providers")
+    @classmethod
+    def _unique_providers(
+        cls, value: list[DedicatedProvider]
+    ) -> list[DedicatedProvider]:
+        _check_unique_ids(value)
+        return value
+
+
+class PinnedTool(_Section):
+    """A connector tool exposed as a first-class tool."""
+
+    connector_id: str
+    tool_name: str
+
+
+class ConnectorSettings(_Section):
+    """The `connectors` capability: the gateway's MCP tools."""
+
+    enabled: bool = False
+    discovery_tools: bool = True
+    pinned_tools: list[PinnedTool] = Field(default_factory=list)
+
+
+class Config(_Section):
+    """The whole configuration file. The three `enabled` flags are independent."""
+
+    base_url: str | None = None
+    onboarding_done: bool = False
+    proxy: ProxySettings = Field(default_factory=ProxySettings)
+    dedicated: DedicatedSettings = Field(default_factory=DedicatedSettings)
+    connectors: ConnectorSettings = Field(default_factory=ConnectorSettings)
+
+    @field_validator("base_url")
+    @classmethod
+    def _normalise_base_url(cls, value: str | None) -> str | None:
+        # The Pi extension writes "" for "not set yet".
+        if value is None or not value.strip():
+            return None
+        return normalize_gateway_url(value)
+
+    def to_yaml(self) -> str:
+        """The config as YAML with camelCase keys, in the model's field order."""
+        data = self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return yaml.safe_dump(
+            data, sort_keys=False, allow_unicode=True, default_flow_style=False
+        )
+
+
+# --- where the file lives --------------------------------------------------
+
+
+def default_config_path() -> Path:
+    """`~/.config/aperture-proxy/config.yaml` on Linux (honours XDG_CONFIG_HOME)."""
+    return platformdirs.user_config_path(APP_NAME) / "config.yaml"
+
+
+def resolve_config_path(
+    cli_path: str | None, env: Mapping[str, str] = os.environ
+) -> Path:
+    """The config file to use: `--config`, then APERTURE_PROXY_CONFIG, then default."""
+    if cli_path:
+        return Path(cli_path).expanduser()
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV]).expanduser()
+    return default_config_path()
+
+
+# --- loading -----------------------------------------------------------------
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A safe loader that refuses duplicate keys instead of keeping the last."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    result: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in result:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"the key {key!r} appears twice in this mapping",
+                key_node.start_mark,
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+    return result
+
+
+_StrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,
+)
+
+
+_CREATE_HINT = (
+    "Create one with `aperture-proxy onboard`, or copy examples/config.yaml here."
+)
+
+
+def _read_text(path: Path, missing_hint: str | None) -> str | None:
+    """The file's text; None when it is missing and `missing_hint` is None."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if missing_hint is None:
+            return None
+        raise ConfigError(f"{path}: no such file. {missing_hint}", path=path) from None
+    except IsADirectoryError:
+        raise ConfigError(
+            f"{path}: is a directory, not a configuration file; pass the path of "
+            "a YAML file with --config or APERTURE_PROXY_CONFIG",
+            path=path,
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: is not UTF-8 text (byte {exc.start}); save it as UTF-8",
+            path=path,
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot be read ({exc.strerror or exc}); check its permissions",
+            path=path,
+        ) from None
+
+
+def _parse_yaml(text: str, path: Path) -> Any:
+    try:
+        return yaml.load(text, Loader=_StrictLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError(
+            f"{path}: {where}: {problem} — this is not valid YAML (or JSON)",
+            path=path,
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(
+            f"{path}: not valid YAML (or JSON): {exc}", path=path
+        ) from None
+
+
+def _check_mapping(data: Any, path: Path) -> dict[str, Any]:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path}: the top level is {_kind(data)}; expected a mapping of settings "
+            "such as `baseUrl:` and `proxy:` (see examples/config.yaml)",
+            path=path,
+        )
+    return data
+
+
+def load_config(
+    path: Path | None = None,
+    *,
+    gateway: str | None = None,
+    env: Mapping[str, str] = os.environ,
+    must_exist: bool = False,
+) -> Config:
+    """Read and validate the config file, then apply the gateway overrides.
+
+    The gateway URL comes from `gateway` (the --gateway flag), else APERTURE_URL,
+    else the file's `baseUrl`. A missing file gives the defaults unless
+    `must_exist`. Every problem is a ConfigError naming the file and each bad key.
+    """
+    if path is None:
+        path = resolve_config_path(None, env)
+    text = _read_text(path, _CREATE_HINT if must_exist else None)
+    data = _check_mapping(_parse_yaml(text, path) if text else None, path)
+    config = _validate(data, path, text or "")
+
+    for source, value in (("--gateway", gateway), (GATEWAY_ENV, env.get(GATEWAY_ENV))):
+        if value:
+            try:
+                config.base_url = normalize_gateway_url(value)
+            except ValueError as exc:
+                raise ConfigError(
+                    f"{source}={value!r} is not a usable gateway URL: {exc}"
+                ) from None
+            break
+    return config
+
+
+# --- turning validation errors into sentences -------------------------------
+
+_EXPECTED = {
+    "bool_type": "expected true or false",
+    "string_type": "expected a string",
+    "float_type": "expected a number",
+    "int_type": "expected a whole number",
+    "list_type": "expected a list",
+    "model_type": "expected a mapping of keys",
+    "dict_type": "expected a mapping of keys",
+    "invalid_key": "keys must be strings",
+}
+# For the strings people most often leave unquoted, say what the string looks like.
+_EXPECTED_STRING = {
+    "baseUrl": "expected a URL such as http://ai.example-tailnet.ts.net",
+    "listen": "expected a quoted host:port such as '127.0.0.1:8080'",
+}
+_NO_MODE = (
+    "there is no `mode` setting: proxy.enabled, dedicated.enabled and "
+    "connectors.enabled switch each capability on its own"
+)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return _show(value)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return _kind(value)
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _key_path(loc: Sequence[int | str]) -> str:
+    text = ""
+    for part in loc:
+        text += (
+            f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+        )
+    return text or "(top level)"
+
+
+def _model_at(loc: Sequence[int | str]) -> type[BaseModel] | None:
+    """The model class that validates the mapping found at `loc`."""
+    model: type[BaseModel] | None = Config
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if model is None:
+            return None
+        fields = {(f.alias or n): f for n, f in model.model_fields.items()}
+        if part not in fields:
+            return None
+        model = _inner_model(fields[part].annotation)
+    return model
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) is list:
+        return _inner_model(get_args(annotation)[0])
+    return None
+
+
+def _known_keys(model: type[BaseModel]) -> list[str]:
+    keys = [f.alias or n for n, f in model.model_fields.items()]
+    if model is UpstreamSetting:
+        keys.append("baseUrl")
+    return keys
+
+
+def _did_you_mean(key: str, known: list[str]) -> str:
+    lowered = {k.lower(): k for k in known}
+    guess = lowered.get(to_camel(key).lower())
+    if guess is None:
+        close = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.6)
+        guess = lowered[close[0]] if close else None
+    return f"; did you mean {guess!r}?" if guess else ""
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    kind = error["type"]
+    loc = error["loc"]
+    ctx = error.get("ctx") or {}
+    got = f"got {_show(error.get('input'))}"
+    if kind == "extra_forbidden":
+        if tuple(loc) == ("mode",):
+            return f"unknown key; {_NO_MODE}"
+        model = _model_at(loc[:-1])
+        known = _known_keys(model) if model else []
+        hint = _did_you_mean(str(loc[-1]), known)
+        listing = f" (known keys: {', '.join(known)})" if known and not hint else ""
+        return f"unknown key{hint}{listing}"
+    if kind == "missing":
+        return "this key is required"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    if kind == "literal_error":
+        return f"{got}; expected one of {ctx.get('expected')}"
+    if kind == "greater_than":
+        return f"{got}; expected a number greater than {ctx.get('gt'):g}"
+    expected = _EXPECTED.get(kind, str(error["msg"]).lower())
+    if kind == "string_type" and loc and loc[-1] in _EXPECTED_STRING:
+        expected = _EXPECTED_STRING[str(loc[-1])]
+    return f"{got}; {expected}"
+
+
+def _line_index(text: str) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+
+
+def _line_of(root: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
+    """The 1-based line of the key or item at `loc` in the composed YAML."""
+    node = root
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = [(k, v) for k, v in node.value if k.value == str(part)]
+            if not match:
+                return line
+            key_node, node = match[-1]
+            line = key_node.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                return line
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def _validate(data: dict[str, Any], path: Path, text: str) -> Config:
+    try:
+        return Config.model_validate(data, by_alias=True, by_name=False)
+    except ValidationError as exc:
+        root = _line_index(text) if text else None
+        located = []
+        for error in exc.errors():
+            line = _line_of(root, error["loc"])
+            where = f" (line {line})" if line else ""
+            problem = f"{_key_path(error['loc'])}{where}: {_describe(error)}"
+            located.append((line or 0, problem))
+        # In file order, so people can walk down the file fixing each one.
+        problems = [p for _, p in sorted(located, key=lambda item: item[0])]
+        count = f"{len(problems)} problem" + ("s" if len(problems) > 1 else "")
+        message = f"{path}: {count}:\n" + "\n".join(f"  {p}" for p in problems)
+        raise ConfigError(message, path=path, problems=problems) from None
+
+
+# --- importing the Pi extension's aperture.json -------------------------------
+
+
+def import_seed_config(seed_path: Path) -> tuple[Config, list[str]]:
+    """Convert the Pi extension's `aperture.json` into a Config.
+
+    Returns the config and a list of warnings, one per seed key that
+    aperture-proxy does not use (ignored, never fatal) or legacy key that was
+    converted. Keys the seed leaves out take aperture-proxy's defaults, not the
+    extension's (which had `proxy` off and `dedicated` on). Wrong types are
+    ConfigErrors naming the seed file and the key, as for load_config.
+    """
+    hint = "Pass the path of the Pi extension's aperture.json."
+    text = _read_text(seed_path, hint) or ""
+    try:
+        raw = json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"{seed_path}: line {exc.lineno}, column {exc.colno}: {exc.msg} — "
+            "this is not valid JSON",
+            path=seed_path,
+        ) from None
+    data = _check_mapping(raw, seed_path)
+    warnings: list[str] = []
+    data = _migrate_seed(data, warnings)
+    _prune_unknown(data, Config, (), warnings)
+    return _validate(data, seed_path, text), _collapse(warnings)
+
+
+def _section(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    if value is None:
+        value = data[key] = {}
+    return value if isinstance(value, dict) else {}
+
+
+def _migrate_seed(data: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    """Rewrite the extension's older keys into today's (its own migrations)."""
+    data = json.loads(json.dumps(data))  # a private deep copy
+    mode = data.pop("mode", None)
+    if mode in ("proxy", "dedicated"):
+        _section(data, "proxy").setdefault("enabled", mode == "proxy")
+        _section(data, "dedicated").setdefault("enabled", mode == "dedicated")
+        warnings.append(f"converted mode: {mode} into proxy.enabled/dedicated.enabled")
+    elif mode is not None:
+        warnings.append(f"ignored mode: {_show(mode)} (not proxy or dedicated)")
+
+    legacy = data.pop("providers", None)
+    checked = data.pop("checkGatewayModels", None) or []
+    if isinstance(legacy, list):
+        proxy = _section(data, "proxy")
+        if "upstreamProviders" not in proxy:
+            proxy["upstreamProviders"] = [
+                {"id": p, "shouldCheckGatewayModels": p in checked}
+                for p in legacy
+                if isinstance(p, str)
+            ]
+            proxy.setdefault("enabled", True)
+            warnings.append("converted providers into proxy.upstreamProviders")
+
+    if isinstance(data.get("apertureProvider"), bool):
+        _section(data, "dedicated").setdefault("enabled", data["apertureProvider"])
+        warnings.append("converted apertureProvider into dedicated.enabled")
+    data.pop("apertureProvider", None)
+
+    features = data.pop("features", None)
+    if isinstance(features, dict) and isinstance(features.get("connectors"), bool):
+        _section(data, "connectors").setdefault("enabled", features["connectors"])
+        warnings.append("converted features.connectors into connectors.enabled")
+
+    upstreams = _section(data, "proxy").get("upstreamProviders")
+    for entry in upstreams if isinstance(upstreams, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        for old in ("apertureProviderId", "gatewayId"):
+            pinned = entry.pop(old, None)
+            # The extension filled this with the id itself; only a real pin counts.
+            if isinstance(pinned, str) and pinned != entry.get("id"):
+                entry.setdefault("gatewayProvider", pinned)
+    return data
+
+
+def _prune_unknown(
+    data: Any,
+    model: type[BaseModel],
+    loc: tuple[int | str, ...],
+    warnings: list[str],
+) -> None:
+    if not isinstance(data, dict):
+        return
+    fields = {(f.alias or n): f for n, f in model.model_fields.items()}
+    known = _known_keys(model)
+    for key in list(data):
+        if key not in known:
+            warnings.append(_key_path((*loc, key)))
+            del data[key]
+            continue
+        inner = _inner_model(fields[key].annotation) if key in fields else None
+        if inner is None:
+            continue
+        value = data[key]
+        items = enumerate(value) if isinstance(value, list) else [(None, value)]
+        for index, item in items:
+            where = (*loc, key) if index is None else (*loc, key, index)
+            _prune_unknown(item, inner, where, warnings)
+
+
+def _collapse(warnings: list[str]) -> list[str]:
+    """One warning per ignored key, however many list entries carried it."""
+    notes: list[str] = []
+    counts: dict[str, int] = {}
+    for warning in warnings:
+        if warning.startswith(("converted ", "ignored ")):
+            notes.append(warning)
+            continue
+        generic = re.sub(r"\[\d+\]", "[*]", warning)
+        counts[generic] = counts.get(generic, 0) + 1
+    for key, count in counts.items():
+        times = f" ({count} entries)" if count > 1 else ""
+        notes.append(f"ignored {key}{times}: aperture-proxy does not use it")
+    return notes
+
+
+# --- writing -----------------------------------------------------------------
+
+
+def write_text_atomic(path: Path, text: str, *, mode: int = 0o600) -> None:
+    """Replace `path` with `text` so readers never see half a file.
+
+    Writes a temporary file in the same directory, then renames it over `path`;
+    creates missing parent directories. Raises OSError.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            os.fchmod(handle.fileno(), mode)
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def write_config(config: Config, path: Path) -> None:
+    """Save `config` as YAML at `path` atomically, readable only by the user."""
+    try:
+        write_text_atomic(path, config.to_yaml(), mode=0o600)
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot write the configuration ({exc.strerror or exc}); check "
+            "that the directory exists and is writable",
+            path=path,
+        ) from None
