@@ -56,11 +56,21 @@ HEALTHY_FOR = 3.0
 PROBE_TIMEOUT = 5.0
 
 
+def _to_headers(pairs: list[tuple[str, str]]) -> http.Headers:
+    """mitmproxy headers from str pairs, reversing its own surrogateescape decoding."""
+    return http.Headers(
+        [
+            (k.encode("utf-8", "surrogateescape"), v.encode("utf-8", "surrogateescape"))
+            for k, v in pairs
+        ]
+    )
+
+
 def _strip_everything(flow: http.HTTPFlow) -> None:
     """Remove every credential from a flow whose processing failed."""
     request = flow.request
     kept, _ = filter_credentials(list(request.headers.items(multi=True)), None, "strip")
-    request.headers = http.Headers(kept)
+    request.headers = _to_headers(kept)
     stripped_url, _ = filter_query(request.url, "strip")
     request.url = stripped_url
 
@@ -264,7 +274,7 @@ class Aperture:
             kept, _ = filter_credentials(
                 list(flow.request.headers.items(multi=True)), route.api, "strip"
             )
-            flow.request.headers = http.Headers(kept)
+            flow.request.headers = _to_headers(kept)
             _refuse(
                 flow,
                 route.api,
@@ -295,7 +305,7 @@ class Aperture:
         provider = self.provider_by_upstream.get(route.upstream.id)
         model = request_model(route.api, route.remainder, body)
 
-        request.headers = http.Headers(rewritten.headers)
+        request.headers = _to_headers(rewritten.headers)
         request.url = rewritten.url
         _ensure_content_length(request)
 

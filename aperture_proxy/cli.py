@@ -101,7 +101,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         mitm_args += ["--set", f"aperture_config={Path(args.config).resolve()}"]
     if args.debug:
         mitm_args += ["--set", "termlog_verbosity=debug"]
+    for option in args.set:
+        mitm_args += ["--set", option]
     sys.stdout.flush()
+    # mitmproxy prints its own log; the CLI's handler would print every line twice.
+    for handler in logging.getLogger().handlers[:]:
+        logging.getLogger().removeHandler(handler)
     if args.web:
         mitm_args += [
             "--set",
@@ -218,6 +223,16 @@ def build_parser() -> argparse.ArgumentParser:
     _proxy_place(run)
     run.add_argument("--web", action="store_true", help="run mitmweb instead")
     run.add_argument("--web-port", type=int, default=8081, help="mitmweb port (8081)")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="OPTION=VALUE",
+        help="any mitmproxy option, e.g. --set save_stream_file=flows.mitm",
+    )
+    run.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="debug log"
+    )
     run.set_defaults(func=cmd_run)
 
     sim = sub.add_parser("simulate", help="run the simulated Aperture gateway")

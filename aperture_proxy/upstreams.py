@@ -71,9 +71,14 @@ BUILTIN_UPSTREAMS: tuple[Upstream, ...] = (
         Api.OPENAI_CODEX_RESPONSES,
         "/codex/",
     ),
+    # google-genai for Python 3.x calls /v1 by default; the gateway serves the
+    # Gemini API under /v1beta only, and v1beta accepts every v1 request.
     _entry(
         "google",
-        "https://generativelanguage.googleapis.com/v1beta",
+        (
+            "https://generativelanguage.googleapis.com/v1beta",
+            "https://generativelanguage.googleapis.com/v1",
+        ),
         Api.GOOGLE_GENERATIVE_AI,
     ),
     _entry(

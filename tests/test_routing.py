@@ -171,3 +171,8 @@ def test_user_entry_overrides_builtin_base_url() -> None:
     assert upstream.base_urls == ("https://claude.corp.test",)
     assert upstream.api is Api.ANTHROPIC_MESSAGES
     assert upstream.api_paths == ("/v1/messages", "/v1/models", "/v1/complete")
+
+
+def test_gemini_v1_calls_go_to_the_gateway_v1beta_route() -> None:
+    url = "https://generativelanguage.googleapis.com/v1/models/g:streamGenerateContent"
+    assert lookup(url) == f"{GW}/v1beta/models/g:streamGenerateContent"
