@@ -131,7 +131,7 @@ LLM_ROUTES: tuple[LlmRoute, ...] = (
     ),
     LlmRoute(
         re.compile(
-            r"(?:/v1beta/models|" + _VERTEX + r"/google/models)"
+            r"(?:/v1(?:beta|alpha)?/models|" + _VERTEX + r"/google/models)"
             r"/(?P<model>[^/]+):(?P<action>generateContent|streamGenerateContent)"
         ),
         wire_google.error,
