@@ -22,6 +22,7 @@ import asyncio
 import functools
 import logging
 import os
+import socket
 import time
 import traceback
 from collections.abc import Callable
@@ -168,8 +169,12 @@ class GatewayHealth:
             )
         except TimeoutError:
             return f"no answer within {PROBE_TIMEOUT:g} s"
+        except socket.gaierror:
+            return f"cannot resolve the host {self.host!r}"
+        except ConnectionRefusedError:
+            return f"connection refused (nothing listens on port {self.port})"
         except OSError as exc:
-            return exc.strerror or type(exc).__name__
+            return exc.strerror or str(exc) or type(exc).__name__
         writer.close()
         self.mark_ok()
         return None
