@@ -72,7 +72,7 @@ class ConfigError(Exception):
         self.problems = list(problems)
 
 
-# --- the gateway URL --------------------------------------------------------
+# --- the gateway URL ---
 
 _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _HOST_RE = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*")
@@ -144,7 +144,7 @@ def normalize_gateway_url(value: str) -> str:
     return f"{scheme}://{host}:{port}"
 
 
-# --- the model ---------------------------------------------------------------
+# --- the model ---
 
 
 class _Section(BaseModel):
@@ -386,7 +386,7 @@ class Config(_Section):
         )
 
 
-# --- where the file lives --------------------------------------------------
+# --- where the file lives ---
 
 
 def default_config_path() -> Path:
@@ -405,7 +405,7 @@ def resolve_config_path(
     return default_config_path()
 
 
-# --- loading -----------------------------------------------------------------
+# --- loading ---
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -413,19 +413,20 @@ class _StrictLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    loader.flatten_mapping(node)
-    result: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in result:
+    seen: set[str] = set()
+    for key_node, _ in node.value:
+        # Merge keys (`<<`) may be overridden on purpose; only literal repeats count.
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith("merge"):
+            continue
+        if key_node.value in seen:
             raise yaml.constructor.ConstructorError(
                 None,
                 None,
-                f"the key {key!r} appears twice in this mapping",
+                f"the key {key_node.value!r} appears twice in this mapping",
                 key_node.start_mark,
             )
-        result[key] = loader.construct_object(value_node, deep=True)
-    return result
+        seen.add(key_node.value)
+    return loader.construct_mapping(node, deep=True)
 
 
 _StrictLoader.add_constructor(
@@ -525,7 +526,7 @@ def load_config(
     return config
 
 
-# --- turning validation errors into sentences -------------------------------
+# --- turning validation errors into sentences ---
 
 _EXPECTED = {
     "bool_type": "expected true or false",
@@ -687,7 +688,7 @@ def _validate(data: dict[str, Any], path: Path, text: str) -> Config:
         raise ConfigError(message, path=path, problems=problems) from None
 
 
-# --- importing the Pi extension's aperture.json -------------------------------
+# --- importing the Pi extension's aperture.json ---
 
 
 def import_seed_config(seed_path: Path) -> tuple[Config, list[str]]:
@@ -735,7 +736,8 @@ def _migrate_seed(data: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
         warnings.append(f"ignored mode: {_show(mode)} (not proxy or dedicated)")
 
     legacy = data.pop("providers", None)
-    checked = data.pop("checkGatewayModels", None) or []
+    checked = data.pop("checkGatewayModels", None)
+    checked = checked if isinstance(checked, list) else []
     if isinstance(legacy, list):
         proxy = _section(data, "proxy")
         if "upstreamProviders" not in proxy:
@@ -810,7 +812,7 @@ def _collapse(warnings: list[str]) -> list[str]:
     return notes
 
 
-# --- writing -----------------------------------------------------------------
+# --- writing ---
 
 
 def write_text_atomic(path: Path, text: str, *, mode: int = 0o600) -> None:

@@ -40,7 +40,7 @@ def problem_of(path: Path, text: str) -> str:
     return message
 
 
-# --- normalize_gateway_url ------------------------------------------------
+# --- normalize_gateway_url ---
 
 NORMALISED = [
     ("ai", "http://ai"),
@@ -90,7 +90,7 @@ def test_gateway_url_that_is_not_http_is_rejected(value: str, words: str) -> Non
     assert "secret" not in str(caught.value)
 
 
-# --- where the file lives ------------------------------------------------------
+# --- where the file lives ---
 
 
 def test_default_path_follows_xdg_config_home(
@@ -114,7 +114,7 @@ def test_load_reads_the_file_named_by_aperture_proxy_config(tmp_path: Path) -> N
     assert config.base_url == "http://ai"
 
 
-# --- loading --------------------------------------------------------------------
+# --- loading ---
 
 
 def test_missing_file_gives_the_defaults(tmp_path: Path) -> None:
@@ -211,6 +211,12 @@ proxy:
     assert entry.on_missing_model == "block"
 
 
+def test_upstream_entry_by_id() -> None:
+    proxy = Config().proxy
+    assert proxy.upstream("openai-codex") == UpstreamSetting(id="openai-codex")
+    assert proxy.upstream("groq") is None
+
+
 def test_dedicated_providers_may_be_plain_ids(tmp_path: Path) -> None:
     text = "dedicated:\n  providers: [anthropic, {id: google, enabled: false}]\n"
     config = load_config(write(tmp_path, text), env={})
@@ -220,7 +226,7 @@ def test_dedicated_providers_may_be_plain_ids(tmp_path: Path) -> None:
     ]
 
 
-# --- errors a person can cause --------------------------------------------------
+# --- errors a person can cause ---
 
 
 def test_yaml_syntax_error_names_file_line_and_column(tmp_path: Path) -> None:
@@ -233,6 +239,20 @@ def test_duplicate_key_is_an_error_not_silently_the_last(tmp_path: Path) -> None
     message = problem_of(tmp_path, "proxy:\n  enabled: true\n  enabled: false\n")
     assert "line 3" in message
     assert "'enabled' appears twice" in message
+
+
+def test_merge_keys_may_override_what_they_merge(tmp_path: Path) -> None:
+    text = """\
+proxy:
+  upstreamProviders:
+    - &strict {id: anthropic, credentials: strip}
+    - {<<: *strict, id: openai, credentials: passthrough}
+"""
+    upstreams = load_config(write(tmp_path, text), env={}).proxy.upstream_providers
+    assert [(u.id, u.credentials) for u in upstreams] == [
+        ("anthropic", "strip"),
+        ("openai", "passthrough"),
+    ]
 
 
 def test_top_level_that_is_not_a_mapping(tmp_path: Path) -> None:
@@ -408,7 +428,7 @@ def test_file_that_is_not_utf8_is_unreadable(tmp_path: Path) -> None:
     assert str(caught.value).startswith(f"{path}: is not UTF-8 text")
 
 
-# --- where the gateway URL comes from ------------------------------------------
+# --- where the gateway URL comes from ---
 
 
 def test_gateway_flag_beats_environment_beats_file(tmp_path: Path) -> None:
@@ -440,7 +460,7 @@ def test_empty_base_url_in_the_file_means_unset(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, 'baseUrl: ""\n'), env={}).base_url is None
 
 
-# --- importing the Pi extension's aperture.json --------------------------------
+# --- importing the Pi extension's aperture.json ---
 
 
 def test_seed_import_keeps_every_setting_we_model(tmp_path: Path) -> None:
@@ -550,7 +570,7 @@ def test_missing_seed_file(tmp_path: Path) -> None:
     assert str(caught.value).startswith(f"{tmp_path / 'aperture.json'}: no such file")
 
 
-# --- writing ----------------------------------------------------------------------
+# --- writing ---
 
 
 def test_to_yaml_round_trips_through_load(tmp_path: Path) -> None:
@@ -627,7 +647,7 @@ def test_assignment_is_validated_too() -> None:
     assert config.base_url == "http://ai"
 
 
-# --- the shipped example ---------------------------------------------------------
+# --- the shipped example ---
 
 
 def test_example_config_loads() -> None:
