@@ -224,7 +224,7 @@ class SimApp:
     async def _answer(
         self, request: Request, body: bytes, settings: SimSettings, pacer: Pacer
     ) -> Answer:
-        method, path = request.method, request.url.path
+        method, path = request.method, request.scope["path"]
         if method == "GET" and path == "/api/providers":
             return self._catalogue(settings, providers_body(self.state.catalogue))
         if method == "GET" and path == "/v1/models":
@@ -290,7 +290,7 @@ class SimApp:
         return json_answer(rendered, settings)
 
     def _control(self, request: Request, body: bytes) -> Response:
-        method, path = request.method, request.url.path
+        method, path = request.method, request.scope["path"]
         recorder = self.state.recorder
         if path == "/_sim/requests" and method == "GET":
             records = [r.model_dump(mode="json") for r in recorder.snapshot()]

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import logging
 import socket
 import threading
 from collections.abc import Callable
@@ -16,6 +17,8 @@ from aperture_proxy.sim.app import RAW_HEADERS_KEY, GatewayState, SimApp
 from aperture_proxy.sim.recording import RecordedRequest
 from aperture_proxy.sim.settings import SimSettings
 from aperture_proxy.sim.streaming import install_log_filter
+
+log = logging.getLogger(__name__)
 
 _START_TIMEOUT = 10.0
 _STOP_TIMEOUT = 10.0
@@ -177,7 +180,8 @@ class SimulatedGateway:
     def _run(self, server: _Server, sock: socket.socket) -> None:
         try:
             server.run(sockets=[sock])
-        except BaseException as exc:  # reported by start(), not lost in a thread
+        except BaseException as exc:  # uvicorn exits with SystemExit on bind errors
+            log.exception("simulated gateway on %s stopped with an error", self.url)
             self._failure = exc
         finally:
             sock.close()
