@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
 
 __all__ = [
     "Config",
@@ -576,15 +577,18 @@ def _key_path(loc: Sequence[int | str]) -> str:
     return text or "(top level)"
 
 
+def _fields(model: type[BaseModel]) -> dict[str, FieldInfo]:
+    """The model's fields by the key that names them in a file."""
+    return {(f.alias or n): f for n, f in model.model_fields.items()}
+
+
 def _model_at(loc: Sequence[int | str]) -> type[BaseModel] | None:
     """The model class that validates the mapping found at `loc`."""
     model: type[BaseModel] | None = Config
     for part in loc:
         if isinstance(part, int):
             continue
-        if model is None:
-            return None
-        fields = {(f.alias or n): f for n, f in model.model_fields.items()}
+        fields = _fields(model) if model else {}
         if part not in fields:
             return None
         model = _inner_model(fields[part].annotation)
@@ -600,7 +604,7 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
 
 
 def _known_keys(model: type[BaseModel]) -> list[str]:
-    keys = [f.alias or n for n, f in model.model_fields.items()]
+    keys = list(_fields(model))
     if model is UpstreamSetting:
         keys.append("baseUrl")
     return keys
@@ -711,10 +715,11 @@ def import_seed_config(seed_path: Path) -> tuple[Config, list[str]]:
             path=seed_path,
         ) from None
     data = _check_mapping(raw, seed_path)
-    warnings: list[str] = []
-    data = _migrate_seed(data, warnings)
-    _prune_unknown(data, Config, (), warnings)
-    return _validate(data, seed_path, text), _collapse(warnings)
+    notes: list[str] = []
+    data = _migrate_seed(data, notes)
+    unused: list[str] = []
+    _prune_unknown(data, Config, (), unused)
+    return _validate(data, seed_path, text), notes + _collapse(unused)
 
 
 def _section(data: dict[str, Any], key: str) -> dict[str, Any]:
@@ -724,16 +729,16 @@ def _section(data: dict[str, Any], key: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _migrate_seed(data: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+def _migrate_seed(data: dict[str, Any], notes: list[str]) -> dict[str, Any]:
     """Rewrite the extension's older keys into today's (its own migrations)."""
     data = json.loads(json.dumps(data))  # a private deep copy
     mode = data.pop("mode", None)
     if mode in ("proxy", "dedicated"):
         _section(data, "proxy").setdefault("enabled", mode == "proxy")
         _section(data, "dedicated").setdefault("enabled", mode == "dedicated")
-        warnings.append(f"converted mode: {mode} into proxy.enabled/dedicated.enabled")
+        notes.append(f"converted mode: {mode} into proxy.enabled/dedicated.enabled")
     elif mode is not None:
-        warnings.append(f"ignored mode: {_show(mode)} (not proxy or dedicated)")
+        notes.append(f"ignored mode: {_show(mode)} (not proxy or dedicated)")
 
     legacy = data.pop("providers", None)
     checked = data.pop("checkGatewayModels", None)
@@ -747,17 +752,19 @@ def _migrate_seed(data: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
                 if isinstance(p, str)
             ]
             proxy.setdefault("enabled", True)
-            warnings.append("converted providers into proxy.upstreamProviders")
+            notes.append("converted providers into proxy.upstreamProviders")
+        else:
+            notes.append("ignored providers: proxy.upstreamProviders is set")
 
     if isinstance(data.get("apertureProvider"), bool):
         _section(data, "dedicated").setdefault("enabled", data["apertureProvider"])
-        warnings.append("converted apertureProvider into dedicated.enabled")
+        notes.append("converted apertureProvider into dedicated.enabled")
     data.pop("apertureProvider", None)
 
     features = data.pop("features", None)
     if isinstance(features, dict) and isinstance(features.get("connectors"), bool):
         _section(data, "connectors").setdefault("enabled", features["connectors"])
-        warnings.append("converted features.connectors into connectors.enabled")
+        notes.append("converted features.connectors into connectors.enabled")
 
     upstreams = _section(data, "proxy").get("upstreamProviders")
     for entry in upstreams if isinstance(upstreams, list) else []:
@@ -775,15 +782,16 @@ def _prune_unknown(
     data: Any,
     model: type[BaseModel],
     loc: tuple[int | str, ...],
-    warnings: list[str],
+    unused: list[str],
 ) -> None:
+    """Remove the keys `model` does not know, noting each one's path in `unused`."""
     if not isinstance(data, dict):
         return
-    fields = {(f.alias or n): f for n, f in model.model_fields.items()}
+    fields = _fields(model)
     known = _known_keys(model)
     for key in list(data):
         if key not in known:
-            warnings.append(_key_path((*loc, key)))
+            unused.append(_key_path((*loc, key)))
             del data[key]
             continue
         inner = _inner_model(fields[key].annotation) if key in fields else None
@@ -793,23 +801,20 @@ def _prune_unknown(
         items = enumerate(value) if isinstance(value, list) else [(None, value)]
         for index, item in items:
             where = (*loc, key) if index is None else (*loc, key, index)
-            _prune_unknown(item, inner, where, warnings)
+            _prune_unknown(item, inner, where, unused)
 
 
-def _collapse(warnings: list[str]) -> list[str]:
+def _collapse(unused: list[str]) -> list[str]:
     """One warning per ignored key, however many list entries carried it."""
-    notes: list[str] = []
     counts: dict[str, int] = {}
-    for warning in warnings:
-        if warning.startswith(("converted ", "ignored ")):
-            notes.append(warning)
-            continue
-        generic = re.sub(r"\[\d+\]", "[*]", warning)
+    for key in unused:
+        generic = re.sub(r"\[\d+\]", "[*]", key)
         counts[generic] = counts.get(generic, 0) + 1
-    for key, count in counts.items():
-        times = f" ({count} entries)" if count > 1 else ""
-        notes.append(f"ignored {key}{times}: aperture-proxy does not use it")
-    return notes
+    return [
+        f"ignored {key}{f' ({n} entries)' if n > 1 else ''}: aperture-proxy does "
+        "not use it"
+        for key, n in counts.items()
+    ]
 
 
 # --- writing ---

@@ -540,6 +540,15 @@ def test_seed_legacy_provider_list_becomes_upstreams(tmp_path: Path) -> None:
     ]
 
 
+def test_seed_legacy_provider_list_loses_to_upstream_providers(
+    tmp_path: Path,
+) -> None:
+    seed = {"providers": ["openai"], "proxy": {"upstreamProviders": [{"id": "xai"}]}}
+    config, warnings = import_seed_config(write(tmp_path, json.dumps(seed), "a.json"))
+    assert [u.id for u in config.proxy.upstream_providers] == ["xai"]
+    assert warnings == ["ignored providers: proxy.upstreamProviders is set"]
+
+
 def test_seed_gateway_id_equal_to_the_id_is_not_a_pin(tmp_path: Path) -> None:
     seed = {"proxy": {"upstreamProviders": [{"id": "openai", "gatewayId": "openai"}]}}
     config, _ = import_seed_config(write(tmp_path, json.dumps(seed), "a.json"))
