@@ -34,7 +34,7 @@ from mitmproxy.addonmanager import Loader
 
 from aperture_proxy import config as config_mod
 from aperture_proxy.errors import gateway_message, provider_error
-from aperture_proxy.gateway import Catalogue, load_cached
+from aperture_proxy.gateway import Catalogue, DiscoveryError, discover, load_cached
 from aperture_proxy.providers import match_providers, provider_for
 from aperture_proxy.rewrite import (
     RequestView,
@@ -122,7 +122,7 @@ def fail_closed[F: Callable[..., Any]](hook: F) -> F:
                 "nothing was forwarded. See the proxy log."
             )
             _refuse(flow, api, 502, message)
-        except Exception:
+        except Exception:  # noqa: BLE001 - last resort: never let the flow through
             flow.kill()
 
     if asyncio.iscoroutinefunction(hook):
@@ -131,7 +131,7 @@ def fail_closed[F: Callable[..., Any]](hook: F) -> F:
         async def run_async(self: Any, flow: http.HTTPFlow) -> None:
             try:
                 await hook(self, flow)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - failing closed is the point
                 handle(flow, exc)
 
         return run_async  # type: ignore[return-value]
@@ -140,7 +140,7 @@ def fail_closed[F: Callable[..., Any]](hook: F) -> F:
     def run(self: Any, flow: http.HTTPFlow) -> None:
         try:
             hook(self, flow)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - failing closed is the point
             handle(flow, exc)
 
     return run  # type: ignore[return-value]
@@ -188,6 +188,7 @@ class Aperture:
         self.health: GatewayHealth | None = None
         self.catalogue: Catalogue | None = None
         self.provider_by_upstream: dict[str, str] = {}
+        self._refresh: asyncio.Task[None] | None = None
 
     def load(self, loader: Loader) -> None:
         loader.add_option(
@@ -253,6 +254,42 @@ class Aperture:
         self.provider_by_upstream = {
             u.id: p for u in self.table.upstreams if (p := provider_for(rows, u.id))
         }
+
+    async def running(self) -> None:
+        if self.table is not None and self._refresh is None:
+            self._refresh = asyncio.create_task(self.refresh_catalogue())
+
+    def done(self) -> None:
+        if self._refresh is not None:
+            self._refresh.cancel()
+
+    async def refresh_catalogue(self) -> None:
+        """Fetch the gateway's catalogue, falling back to the cached one."""
+        assert self.table is not None
+        gateway = self.table.gateway
+        try:
+            catalogue = await discover(gateway)
+        except DiscoveryError as exc:
+            log.warning(
+                "gateway catalogue unavailable (%s); requests are still rerouted "
+                "by path and the gateway routes them by model",
+                exc,
+            )
+            return
+        except Exception as exc:  # noqa: BLE001 - a refresh must never stop the proxy
+            log.error("gateway catalogue refresh failed: %s", type(exc).__name__)
+            return
+        if catalogue.from_cache:
+            for warning in catalogue.warnings:
+                log.warning("%s", warning)
+        if self.table is not None and self.table.gateway == gateway:
+            self._use_catalogue(catalogue)
+            log.info(
+                "gateway catalogue: %d providers (%s)",
+                len(catalogue.providers),
+                ", ".join(f"{u} → {p}" for u, p in self.provider_by_upstream.items())
+                or "no upstream matched",
+            )
 
     # -- hooks -----------------------------------------------------------------
 
@@ -414,5 +451,5 @@ class Aperture:
                 split_url(meta.get("target", ""))[3].partition("?")[0],
                 flow.error.msg,
             )
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - logging must never raise
             log.error("internal error in the error hook: %s", type(exc).__name__)

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +50,11 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float) -
 
 @contextlib.contextmanager
 def running_proxy(
-    gateway: str, confdir: Path, *, config: Path | None = None, extra: list[str] = ()
+    gateway: str,
+    confdir: Path,
+    *,
+    config: Path | None = None,
+    extra: Sequence[str] = (),
 ) -> Iterator[tuple[int, subprocess.Popen[bytes], Path]]:
     """A real ``aperture-proxy run`` process on a free port; yields (port, process,
     log file)."""
@@ -185,7 +189,7 @@ def run_demo(verbose: bool = False) -> int:
                     except ImportError as exc:
                         lines = [f"✗ {exc.name} is not installed: pip install "
                                  "'aperture-proxy[demo]'"]  # fmt: skip
-                    except Exception as exc:
+                    except Exception as exc:  # noqa: BLE001 - reported, demo goes on
                         lines = [f"✗ the client failed: {type(exc).__name__}: {exc}"]
                     else:
                         lines = [f"✓ client got   {text!r}", *_check(gateway, trip)]

@@ -18,15 +18,23 @@ import pytest
 from aperture_proxy.agent_env import agent_environment
 from aperture_proxy.demo import free_port, wait_for_port
 from aperture_proxy.sim import SimulatedGateway
-INJECTED_SECRET = "sk-INJECTED-SECRET-0000"  # as in tests/helpers/broken_addon.py
 from tests.helpers.tls_server import OriginServer
 
 from .conftest import Proxy, start_proxy
+
+# As in tests/helpers/broken_addon.py, which cannot be imported outside mitmdump.
+INJECTED_SECRET = "sk-INJECTED-SECRET-0000"
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "sk-proj-FAULTKEY-0042"
+
+
+def llm_requests(gateway: SimulatedGateway) -> list[str]:
+    """Requests other than the catalogue fetches a starting proxy makes."""
+    catalogue = ("/api/", "/v1/models", "/aperture/")
+    return [r.path for r in gateway.requests() if not r.path.startswith(catalogue)]
 
 
 @contextlib.contextmanager
@@ -105,7 +113,7 @@ def test_a_failing_hook_forwards_nothing_and_leaks_no_key(
         error = response.json()["error"]
         assert "nothing was forwarded" in error["message"]
         assert SECRET not in response.text
-    assert gateway.requests() == []
+    assert llm_requests(gateway) == []
     assert "internal error in request hook (RuntimeError)" in log_text
     assert SECRET not in log_text
     assert INJECTED_SECRET not in log_text
@@ -127,7 +135,9 @@ def test_mitmdump_script_entry_tunnels_other_hosts_untouched(
     assert origin.paths == ["/hello"]
 
 
-def test_non_llm_host_is_not_decrypted_by_the_cli_proxy(proxy: Proxy, tmp_path: Path) -> None:
+def test_non_llm_host_is_not_decrypted_by_the_cli_proxy(
+    proxy: Proxy, tmp_path: Path
+) -> None:
     with OriginServer(tmp_path) as origin:
         context = ssl.create_default_context(cafile=str(origin.cert))
         with httpx.Client(proxy=proxy.url, verify=context, trust_env=False) as client:
@@ -137,7 +147,9 @@ def test_non_llm_host_is_not_decrypted_by_the_cli_proxy(proxy: Proxy, tmp_path: 
     assert origin.paths == ["/x?token=abc"]
 
 
-def test_gateway_down_gives_a_provider_shaped_error_then_recovers(tmp_path: Path) -> None:
+def test_gateway_down_gives_a_provider_shaped_error_then_recovers(
+    tmp_path: Path,
+) -> None:
     from anthropic import Anthropic, APIStatusError
 
     port = free_port()
@@ -190,8 +202,11 @@ def test_restarting_gateway_becomes_503_with_retry_after(
     assert "restarting" in response.json()["error"]["message"]
 
     gateway.settings.fault = "none"
-    answer = client.messages.create(model="claude-sonnet-4-5", max_tokens=8,
-                                    messages=[{"role": "user", "content": "x"}])  # fmt: skip
+    answer = client.messages.create(
+        model="claude-sonnet-4-5",
+        max_tokens=8,
+        messages=[{"role": "user", "content": "x"}],
+    )
     assert answer.content[0].text == gateway.settings.reply  # type: ignore[union-attr]
 
 
@@ -249,4 +264,4 @@ def test_codex_websocket_upgrade_gets_426_at_once(
     assert caught.value.response.status_code == 426
     assert elapsed < 2.0
     assert json.loads(caught.value.response.body or b"{}")["error"]["message"]
-    assert gateway.requests() == []
+    assert llm_requests(gateway) == []

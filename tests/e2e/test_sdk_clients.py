@@ -8,6 +8,7 @@ and the body byte for byte.
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import time
@@ -103,7 +104,9 @@ def test_openai_responses(
     client = OpenAI(api_key=OPENAI_KEY, max_retries=0, http_client=capture.client())
     if stream:
         events = client.responses.create(model="gpt-5.1", input="hi", stream=True)
-        text = "".join(e.delta for e in events if e.type == "response.output_text.delta")
+        text = "".join(
+            e.delta for e in events if e.type == "response.output_text.delta"
+        )
     else:
         text = client.responses.create(model="gpt-5.1", input="hi").output_text
     assert text == REPLY
@@ -144,7 +147,9 @@ def test_google_genai_stream_generate_content(
     )
     assert "".join(chunk.text or "" for chunk in stream) == REPLY
     record = only(gateway, "/v1beta/models/gemini-2.5-flash:streamGenerateContent")
-    assert record.path == "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+    assert (
+        record.path == "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+    )
     assert all(GOOGLE_KEY not in v for _, v in record.headers)
     assert {k.lower() for k, _ in record.headers}.isdisjoint(CREDENTIAL_HEADERS)
     assert record.header("x-session-id")
@@ -161,7 +166,9 @@ def _curl(proxy: Proxy, *args: str) -> subprocess.CompletedProcess[str]:
 def test_curl_http2_body_without_content_length(
     gateway: SimulatedGateway, proxy: Proxy
 ) -> None:
-    body = json.dumps({"model": "gpt-5.1", "messages": [{"role": "user", "content": "é"}]})
+    body = json.dumps(
+        {"model": "gpt-5.1", "messages": [{"role": "user", "content": "é"}]}
+    )
     result = _curl(
         proxy,
         "https://api.openai.com/v1/chat/completions",
@@ -182,7 +189,9 @@ def test_curl_http2_body_without_content_length(
     assert record.header("authorization") is None
 
 
-def test_curl_gemini_query_key_is_removed(gateway: SimulatedGateway, proxy: Proxy) -> None:
+def test_curl_gemini_query_key_is_removed(
+    gateway: SimulatedGateway, proxy: Proxy
+) -> None:
     url = (
         "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro"
         f":generateContent?key={GOOGLE_KEY}"
@@ -217,7 +226,7 @@ def test_stream_events_arrive_as_they_are_sent(
             if choices and choices[0]["delta"].get("content"):
                 arrivals.append(time.monotonic())
     assert len(arrivals) == 5
-    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
     # Buffered delivery would put every event at the end, with gaps near zero.
     assert arrivals[-1] - arrivals[0] >= 0.6
     assert min(gaps) >= 0.1
