@@ -283,7 +283,6 @@ class ProxySettings(_Section):
     upstream_providers: list[UpstreamSetting] = Field(
         default_factory=_default_upstreams
     )
-    gateway_timeout: float = Field(default=600.0, gt=0)
 
     @field_validator("listen")
     @classmethod

@@ -123,7 +123,6 @@ def test_missing_file_gives_the_defaults(tmp_path: Path) -> None:
     assert config.base_url is None
     assert config.proxy.enabled is True
     assert config.proxy.listen == "127.0.0.1:8080"
-    assert config.proxy.gateway_timeout == 600.0
     assert [u.id for u in config.proxy.upstream_providers] == [
         "anthropic",
         "openai",
@@ -316,14 +315,6 @@ WRONG_TYPES = [
     (
         "proxy:\n  listen: 'x:70000'\n",
         "proxy.listen (line 2): 'x:70000' has port 70000",
-    ),
-    (
-        "proxy:\n  gatewayTimeout: 0\n",
-        "proxy.gatewayTimeout (line 2): got 0; expected a number greater than 0",
-    ),
-    (
-        "proxy:\n  gatewayTimeout: soon\n",
-        'proxy.gatewayTimeout (line 2): got "soon"; expected a number',
     ),
     (
         "proxy:\n  upstreamProviders: anthropic\n",
@@ -588,7 +579,6 @@ def test_to_yaml_round_trips_through_load(tmp_path: Path) -> None:
             "baseUrl": "https://ai.example-tailnet.ts.net",
             "proxy": {
                 "listen": "127.0.0.1:9090",
-                "gatewayTimeout": 30,
                 "upstreamProviders": [
                     {"id": "anthropic", "credentials": "passthrough"},
                     {
