@@ -191,6 +191,8 @@ class Aperture:
         self._refresh: asyncio.Task[None] | None = None
 
     def load(self, loader: Loader) -> None:
+        # One line per catalogue fetch is noise next to the proxy's own log.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         loader.add_option(
             "aperture_gateway",
             str,

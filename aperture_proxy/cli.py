@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import secrets
 import socket
 import sys
 from collections.abc import Sequence
@@ -108,13 +109,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     for handler in logging.getLogger().handlers[:]:
         logging.getLogger().removeHandler(handler)
     if args.web:
+        # mitmweb wants a token; choosing it here lets us print a URL that works.
+        token = os.environ.get("APERTURE_PROXY_WEB_TOKEN") or secrets.token_urlsafe(16)
         mitm_args += [
-            "--set",
-            "web_open_browser=false",
-            "--web-port",
-            str(args.web_port),
-        ]
-        print(f"mitmweb        http://127.0.0.1:{args.web_port}/", flush=True)
+            "--set", "web_open_browser=false",
+            "--set", f"web_password={token}",
+            "--web-host", "127.0.0.1",
+            "--web-port", str(args.web_port),
+        ]  # fmt: skip
+        print(f"mitmweb        http://127.0.0.1:{args.web_port}/?token={token}")
+        sys.stdout.flush()
         return mitm.mitmweb(mitm_args) or 0
     return mitm.mitmdump(mitm_args) or 0
 
