@@ -120,8 +120,11 @@ def test_provenance_added_when_client_sent_none() -> None:
 @pytest.mark.parametrize("name", ["Referer", "HTTP-Referer", "X-Title"])
 def test_provenance_never_clobbers_client_attribution(name: str) -> None:
     result = _rewrite("openai", "auto", [(name, "https://agent.example")])
-    attribution = [(k, v) for k, v in result.headers if k.lower() in
-                   ("referer", "http-referer", "x-title")]  # fmt: skip
+    attribution = [
+        (k, v)
+        for k, v in result.headers
+        if k.lower() in ("referer", "http-referer", "x-title")
+    ]
     assert attribution == [(name, "https://agent.example")]
 
 
@@ -137,8 +140,10 @@ def test_codex_session_header_becomes_the_session_id() -> None:
 
 
 def test_claude_code_legacy_user_id_gives_the_session() -> None:
-    uid = ("user_abc_account_11111111-2222-3333-4444-555555555555_session_"
-           "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee")  # fmt: skip
+    uid = (
+        "user_abc_account_11111111-2222-3333-4444-555555555555_session_"
+        "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+    )
     body = json.dumps({"model": "m", "metadata": {"user_id": uid}}).encode()
     view = RequestView("POST", "/", [], body, "c1")
     assert derive_session_id(view) == (
@@ -170,13 +175,21 @@ def test_garbage_body_falls_back_to_the_connection() -> None:
     [
         (Api.ANTHROPIC_MESSAGES, "/v1/messages", b'{"model": "claude-x"}', "claude-x"),
         (Api.OPENAI_RESPONSES, "/responses", b'{"input": "model"}', None),
-        (Api.GOOGLE_GENERATIVE_AI, "/models/gemini-2.5-pro:generateContent", None,
-         "gemini-2.5-pro"),
-        (Api.BEDROCK, "/model/anthropic.claude-v1%3A0/converse", None,
-         "anthropic.claude-v1:0"),
-        (Api.OPENAI_COMPLETIONS, "/chat/completions", b"not json \"model\"", None),
+        (
+            Api.GOOGLE_GENERATIVE_AI,
+            "/models/gemini-2.5-pro:generateContent",
+            None,
+            "gemini-2.5-pro",
+        ),
+        (
+            Api.BEDROCK,
+            "/model/anthropic.claude-v1%3A0/converse",
+            None,
+            "anthropic.claude-v1:0",
+        ),
+        (Api.OPENAI_COMPLETIONS, "/chat/completions", b'not json "model"', None),
     ],
-)  # fmt: skip
+)
 def test_request_model(
     api: Api, remainder: str, body: bytes | None, expected: str | None
 ) -> None:
@@ -185,7 +198,18 @@ def test_request_model(
 
 def test_builtin_registry_has_the_spec_table() -> None:
     assert set(BUILTIN_BY_ID) >= {
-        "anthropic", "openai", "openai-codex", "google", "google-vertex",
-        "amazon-bedrock", "groq", "cerebras", "xai", "openrouter", "mistral",
-        "deepseek", "zai", "huggingface",
-    }  # fmt: skip
+        "anthropic",
+        "openai",
+        "openai-codex",
+        "google",
+        "google-vertex",
+        "amazon-bedrock",
+        "groq",
+        "cerebras",
+        "xai",
+        "openrouter",
+        "mistral",
+        "deepseek",
+        "zai",
+        "huggingface",
+    }

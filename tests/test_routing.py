@@ -112,9 +112,18 @@ def test_openai_path_decides_between_chat_and_responses() -> None:
 
 @pytest.mark.parametrize(
     ("segment", "expected"),
-    [("v1", True), ("v4", True), ("v1beta", True), ("v2alpha", True), ("v", False),
-     ("version", False), ("api", False), ("V1", False), ("v1-beta", False)],
-)  # fmt: skip
+    [
+        ("v1", True),
+        ("v4", True),
+        ("v1beta", True),
+        ("v2alpha", True),
+        ("v", False),
+        ("version", False),
+        ("api", False),
+        ("V1", False),
+        ("v1-beta", False),
+    ],
+)
 def test_version_segment(segment: str, expected: bool) -> None:
     assert is_version_segment(segment) is expected
 

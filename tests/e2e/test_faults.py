@@ -45,16 +45,27 @@ def mitmdump(
     port = free_port()
     log = confdir / f"mitmdump-{port}.log"
     command = [
-        sys.executable, "-c", "from mitmproxy.tools.main import mitmdump; mitmdump()",
-        "-s", str(script), "--listen-host", "127.0.0.1", "--listen-port", str(port),
-        "--set", f"confdir={confdir}", "--set", "termlog_verbosity=debug",
+        sys.executable,
+        "-c",
+        "from mitmproxy.tools.main import mitmdump; mitmdump()",
+        "-s",
+        str(script),
+        "--listen-host",
+        "127.0.0.1",
+        "--listen-port",
+        str(port),
+        "--set",
+        f"confdir={confdir}",
+        "--set",
+        "termlog_verbosity=debug",
         *[arg for option in options for arg in ("--set", option)],
-    ]  # fmt: skip
+    ]
     full_env = {**__import__("os").environ, **(env or {})}
     full_env["PYTHONPATH"] = str(ROOT)
     with open(log, "wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
-                                   env=full_env)  # fmt: skip
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env=full_env
+        )
         try:
             wait_for_port(port, process, 30)
             yield f"http://127.0.0.1:{port}", log
@@ -98,8 +109,9 @@ def test_a_failing_hook_forwards_nothing_and_leaks_no_key(
             base = f"https://localhost:{origin.port}/v1"
             headers = {"authorization": f"Bearer {SECRET}"}
             try:
-                response = client.post(f"{base}/chat/completions", headers=headers,
-                                       json={"model": "m"})  # fmt: skip
+                response = client.post(
+                    f"{base}/chat/completions", headers=headers, json={"model": "m"}
+                )
             except httpx.HTTPError:
                 response = None  # the last-resort path kills the flow outright
             # A control on the same proxy: a non-API path of that host does reach
@@ -159,15 +171,17 @@ def test_gateway_down_gives_a_provider_shaped_error_then_recovers(
         import httpx2
 
         context = ssl.create_default_context(cafile=env["SSL_CERT_FILE"])
-        http_client = httpx2.Client(proxy=proxy.url, verify=context, trust_env=False,
-                                    timeout=20)  # fmt: skip
+        http_client = httpx2.Client(
+            proxy=proxy.url, verify=context, trust_env=False, timeout=20
+        )
         client = Anthropic(api_key=SECRET, max_retries=0, http_client=http_client)
 
         def ask() -> str:
             message = client.messages.create(
-                model="claude-sonnet-4-5", max_tokens=8,
+                model="claude-sonnet-4-5",
+                max_tokens=8,
                 messages=[{"role": "user", "content": "hi"}],
-            )  # fmt: skip
+            )
             return message.content[0].text  # type: ignore[union-attr]
 
         with pytest.raises(APIStatusError) as caught:

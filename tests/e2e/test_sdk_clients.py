@@ -29,8 +29,16 @@ OPENAI_KEY = "sk-proj-TESTKEY-openai-0001"
 ANTHROPIC_KEY = "sk-ant-api03-TESTKEY-anthropic-0002"
 GOOGLE_KEY = "AIzaTESTKEY-google-0003"
 # Headers that a proxy hop legitimately changes or adds.
-HOP_HEADERS = {"host", "content-length", "connection", "x-session-id", "referer",
-               "x-title", "accept-encoding", "transfer-encoding"}  # fmt: skip
+HOP_HEADERS = {
+    "host",
+    "content-length",
+    "connection",
+    "x-session-id",
+    "referer",
+    "x-title",
+    "accept-encoding",
+    "transfer-encoding",
+}
 
 
 class Capture:
@@ -157,10 +165,23 @@ def test_google_genai_stream_generate_content(
 
 def _curl(proxy: Proxy, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["curl", "-sS", "--http2", "--proxy", proxy.url, "--cacert", proxy.bundle,
-         "--max-time", "30", *args],
-        capture_output=True, text=True, check=False, env={"PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+        [
+            "curl",
+            "-sS",
+            "--http2",
+            "--proxy",
+            proxy.url,
+            "--cacert",
+            proxy.bundle,
+            "--max-time",
+            "30",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin"},
+    )
 
 
 def test_curl_http2_body_without_content_length(
@@ -172,12 +193,17 @@ def test_curl_http2_body_without_content_length(
     result = _curl(
         proxy,
         "https://api.openai.com/v1/chat/completions",
-        "-H", f"Authorization: Bearer {OPENAI_KEY}",
-        "-H", "Content-Type: application/json",
-        "-H", "X-Trace: abc",
-        "--data-binary", body,
-        "-w", "\n%{http_version}",
-    )  # fmt: skip
+        "-H",
+        f"Authorization: Bearer {OPENAI_KEY}",
+        "-H",
+        "Content-Type: application/json",
+        "-H",
+        "X-Trace: abc",
+        "--data-binary",
+        body,
+        "-w",
+        "\n%{http_version}",
+    )
     assert result.returncode == 0, result.stderr
     answer, _, version = result.stdout.rpartition("\n")
     assert version == "2"
@@ -209,8 +235,11 @@ def test_stream_events_arrive_as_they_are_sent(
 ) -> None:
     gateway.settings.chunks = 5
     gateway.settings.delay = 0.2
-    body = {"model": "gpt-5.1", "stream": True, "messages": [{"role": "user",
-            "content": "hi"}]}  # fmt: skip
+    body = {
+        "model": "gpt-5.1",
+        "stream": True,
+        "messages": [{"role": "user", "content": "hi"}],
+    }
     arrivals: list[float] = []
     with (
         httpx.Client(timeout=30) as client,
@@ -249,10 +278,12 @@ def test_rerouted_flow_is_noted_for_mitmweb(
     while time.monotonic() < deadline:
         with open(proxy.flows, "rb") as f:
             flows = [
-                fl for fl in io.FlowReader(f).stream()
-                if fl.metadata.get("aperture", {}).get("original_url", "").endswith(
-                    "/v1/messages?beta=true")
-            ]  # fmt: skip
+                fl
+                for fl in io.FlowReader(f).stream()
+                if fl.metadata.get("aperture", {})
+                .get("original_url", "")
+                .endswith("/v1/messages?beta=true")
+            ]
         if flows:
             break
         time.sleep(0.1)

@@ -1,0 +1,222 @@
+"""The mitmproxy addon, one hook at a time, on flows built with mitmproxy's tflow."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from mitmproxy import exceptions, http
+from mitmproxy.addons.proxyserver import Proxyserver
+from mitmproxy.test import taddons, tflow
+
+from aperture_proxy import addon as addon_module
+from aperture_proxy.addon import Aperture
+from aperture_proxy.demo import free_port
+
+Ctx = tuple[taddons.context, Aperture]
+GW = "http://127.0.0.1:9"  # never contacted: the gateway is marked healthy
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APERTURE_PROXY_CONFIG", str(tmp_path / "none.yaml"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("APERTURE_URL", raising=False)
+
+
+@pytest.fixture
+def ctx(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[taddons.context, Aperture]]:
+    monkeypatch.setenv("APERTURE_URL", GW)
+    addon = Aperture()
+    with taddons.context(Proxyserver(), addon) as tctx:
+        tctx.configure(addon)
+        assert addon.health is not None
+        addon.health.mark_ok()
+        yield tctx, addon
+
+
+def flow_for(
+    url: str,
+    headers: dict[str, str] | None = None,
+    body: bytes = b"{}",
+    http2: bool = False,
+) -> http.HTTPFlow:
+    request = http.Request.make("POST", url, body, headers or {})
+    if http2:
+        request.http_version = "HTTP/2.0"
+        del request.headers["content-length"]
+    flow = tflow.tflow(req=request)
+    flow.live = True
+    return flow
+
+
+def run(addon: Aperture, flow: http.HTTPFlow) -> None:
+    addon.requestheaders(flow)
+    if flow.response is None:
+        asyncio.run(addon.request(flow))
+
+
+def test_configure_limits_decryption_to_upstream_hosts(ctx: Ctx) -> None:
+    tctx, _ = ctx
+    options = tctx.options
+    assert options.connection_strategy == "lazy"
+    assert options.upstream_cert is False
+    assert r"^api\.anthropic\.com(?::\d+)?$" in options.allow_hosts
+    assert not any("github" in p for p in options.allow_hosts)
+
+
+def test_configure_without_a_gateway_says_how_to_set_one() -> None:
+    addon = Aperture()
+    with (
+        taddons.context(Proxyserver(), addon) as tctx,
+        pytest.raises(exceptions.OptionsError) as err,
+    ):
+        tctx.configure(addon)
+    assert "aperture_gateway" in str(err.value)
+    assert "APERTURE_URL" in str(err.value)
+
+
+def test_configure_with_a_bad_config_file_names_it(
+    ctx,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    tctx, addon = ctx
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("proxy:\n  listn: 1\n")
+    with pytest.raises(exceptions.OptionsError) as err:
+        tctx.configure(addon, aperture_config=str(bad))
+    assert str(bad) in str(err.value)
+    assert "proxy.listn" in str(err.value)
+
+
+def test_request_is_rewritten_noted_and_stripped(ctx: Ctx) -> None:
+    _, addon = ctx
+    flow = flow_for(
+        "https://api.anthropic.com/v1/messages?beta=true",
+        {"x-api-key": "sk-ant-api03-SECRET", "anthropic-version": "2023-06-01"},
+        b'{"model": "claude-sonnet-4-5"}',
+    )
+    run(addon, flow)
+    assert flow.response is None
+    assert flow.request.url == f"{GW}/v1/messages?beta=true"
+    assert "x-api-key" not in flow.request.headers
+    assert flow.request.headers["anthropic-version"] == "2023-06-01"
+    assert flow.request.headers["x-session-id"].startswith("conn-")
+    assert flow.comment == "anthropic → gateway /v1/messages"
+    assert flow.marked
+    meta = flow.metadata["aperture"]
+    assert meta["original_url"] == "https://api.anthropic.com/v1/messages?beta=true"
+    assert meta["model"] == "claude-sonnet-4-5"
+    assert meta["target"] == f"{GW}/v1/messages?beta=true"
+
+
+def test_non_api_path_is_left_alone(ctx: Ctx) -> None:
+    _, addon = ctx
+    flow = flow_for(
+        "https://api.anthropic.com/api/event_logging/batch", {"x-api-key": "k"}
+    )
+    run(addon, flow)
+    assert flow.request.url == "https://api.anthropic.com/api/event_logging/batch"
+    assert flow.request.headers["x-api-key"] == "k"
+    assert "aperture" not in flow.metadata
+
+
+def test_http2_body_without_length_gets_one(ctx: Ctx) -> None:
+    _, addon = ctx
+    flow = flow_for("https://api.openai.com/v1/responses", body=b'{"a": 1}', http2=True)
+    assert "content-length" not in flow.request.headers
+    run(addon, flow)
+    assert flow.request.headers["content-length"] == "8"
+
+
+def test_websocket_upgrade_is_refused_with_426(ctx: Ctx) -> None:
+    _, addon = ctx
+    flow = flow_for(
+        "https://chatgpt.com/backend-api/codex/responses",
+        {"upgrade": "websocket", "authorization": "Bearer SECRET"},
+    )
+    addon.requestheaders(flow)
+    assert flow.response is not None
+    assert flow.response.status_code == 426
+    assert "authorization" not in flow.request.headers
+
+
+def test_successful_responses_stream_and_errors_do_not(ctx: Ctx) -> None:
+    _, addon = ctx
+    ok = flow_for("https://api.openai.com/v1/responses")
+    failed = flow_for("https://api.openai.com/v1/responses")
+    for flow, status in ((ok, 200), (failed, 503)):
+        run(addon, flow)
+        flow.response = http.Response.make(status, b"")
+        addon.responseheaders(flow)
+    assert ok.response is not None and ok.response.stream is True
+    assert failed.response is not None and not failed.response.stream
+
+
+def test_restarting_gateway_answer_becomes_a_shaped_503(ctx: Ctx) -> None:
+    _, addon = ctx
+    flow = flow_for("https://generativelanguage.googleapis.com/v1beta/models/g:x")
+    run(addon, flow)
+    flow.response = http.Response.make(503, b"aperture is restarting, please retry")
+    addon.responseheaders(flow)
+    addon.response(flow)
+    assert flow.response.status_code == 503
+    assert flow.response.headers["retry-after"] == "5"
+    assert json.loads(flow.response.content or b"")["error"]["status"] == "UNAVAILABLE"
+
+
+def test_guardrail_errors_pass_through_untouched(ctx: Ctx) -> None:
+    _, addon = ctx
+    flow = flow_for("https://api.anthropic.com/v1/messages")
+    run(addon, flow)
+    blocked = (
+        b'{"type":"error","error":{"type":"invalid_request_error","message":"no"}}'
+    )
+    flow.response = http.Response.make(400, blocked)
+    addon.responseheaders(flow)
+    addon.response(flow)
+    assert flow.response.content == blocked
+
+
+def test_a_failing_step_answers_502_and_strips_credentials(
+    ctx,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    _, addon = ctx
+
+    def boom(*args: object) -> None:
+        raise ValueError("sk-LEAK")
+
+    monkeypatch.setattr(addon_module, "rewrite_request", boom)
+    flow = flow_for(
+        "https://api.openai.com/v1/chat/completions?key=SECRET",
+        {"authorization": "Bearer SECRET", "cookie": "s=SECRET"},
+    )
+    run(addon, flow)
+    assert flow.response is not None
+    assert flow.response.status_code == 502
+    assert b"SECRET" not in (flow.response.content or b"")
+    assert "SECRET" not in flow.request.url
+    assert "authorization" not in flow.request.headers
+    assert "cookie" not in flow.request.headers
+
+
+def test_unreachable_gateway_is_answered_in_the_provider_shape(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    addon = Aperture()
+    gateway = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("APERTURE_URL", gateway)
+    with taddons.context(Proxyserver(), addon) as tctx:
+        tctx.configure(addon)
+        flow = flow_for("https://api.anthropic.com/v1/messages")
+        run(addon, flow)
+    assert flow.response is not None
+    assert flow.response.status_code == 502
+    error = json.loads(flow.response.content or b"")["error"]
+    assert error["type"] == "api_error"
+    assert gateway in error["message"]
+    assert "connection refused" in error["message"]
