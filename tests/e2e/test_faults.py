@@ -279,3 +279,31 @@ def test_codex_websocket_upgrade_gets_426_at_once(
     assert elapsed < 2.0
     assert json.loads(caught.value.response.body or b"{}")["error"]["message"]
     assert llm_requests(gateway) == []
+
+
+def test_a_stream_cut_midway_is_an_error_for_the_client_not_a_short_answer(
+    gateway: SimulatedGateway, client_env: dict[str, str], proxy: Proxy
+) -> None:
+    gateway.settings.fault = "cut"
+    gateway.settings.fault_after = 2
+    body = {"model": "gpt-5.1", "stream": True, "messages": []}
+    received: list[str] = []
+    with httpx.Client(timeout=20) as client:
+        with (
+            pytest.raises(httpx.RemoteProtocolError),
+            client.stream(
+                "POST", "https://api.openai.com/v1/chat/completions", json=body
+            ) as response,
+        ):
+            for line in response.iter_lines():
+                received.append(line)
+        assert any('"content"' in line for line in received)
+        assert "data: [DONE]" not in received
+        gateway.settings.fault = "none"
+        again = client.post("https://api.openai.com/v1/chat/completions", json=body)
+    assert again.status_code == 200
+    assert "data: [DONE]" in again.text
+    assert (
+        f"gateway {gateway.url} failed for openai /v1/chat/completions: "
+        "HTTP/1 protocol error: peer closed connection" in proxy.log_text()
+    )
