@@ -170,19 +170,27 @@ def _header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
     return None
 
 
+def _top_level_field(body: bytes | None, key: str, limit: int) -> object:
+    """A field of a JSON object body, or None when the body is not one.
+
+    Bodies over ``limit`` bytes, or that do not mention the key, are not parsed.
+    """
+    if not body or len(body) > limit or f'"{key}"'.encode() not in body:
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    return data.get(key) if isinstance(data, dict) else None
+
+
 def _claude_session(body: bytes | None) -> str | None:
     """The session uuid Claude Code puts in ``metadata.user_id``.
 
     Older releases send ``user_<hash>_account_<uuid>_session_<uuid>``; newer ones a
     JSON string with a ``session_id`` key. Both are read.
     """
-    if not body or len(body) > _SESSION_BODY_LIMIT or b'"metadata"' not in body:
-        return None
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None
-    metadata = data.get("metadata") if isinstance(data, dict) else None
+    metadata = _top_level_field(body, "metadata", _SESSION_BODY_LIMIT)
     user_id = metadata.get("user_id") if isinstance(metadata, dict) else None
     if not isinstance(user_id, str):
         return None
@@ -247,11 +255,5 @@ def request_model(api: Api, remainder: str, body: bytes | None) -> str | None:
     if api in _PATH_MODEL_APIS:
         match = _PATH_MODEL.search(remainder.partition("?")[0])
         return unquote_plus(match.group(1)) if match else None
-    if not body or len(body) > _MODEL_BODY_LIMIT or b'"model"' not in body:
-        return None
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None
-    model = data.get("model") if isinstance(data, dict) else None
+    model = _top_level_field(body, "model", _MODEL_BODY_LIMIT)
     return model if isinstance(model, str) else None
