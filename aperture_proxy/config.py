@@ -1,16 +1,14 @@
-"""The configuration file: its model, loading, validation, writing and seed import."""
+"""The configuration file: its model, where it lives, loading and writing."""
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
-import json
 import os
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -24,7 +22,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
-from pydantic.fields import FieldInfo
+
+from aperture_proxy._config_errors import describe_validation_error, kind_of, show
 
 __all__ = [
     "Config",
@@ -160,6 +159,9 @@ class _Section(BaseModel):
         validate_assignment=True,
     )
 
+    # Keys a file may use besides the fields' own; a before-validator folds them in.
+    shorthand_keys: ClassVar[tuple[str, ...]] = ()
+
 
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _UPSTREAM_URL_RE = re.compile(r"https?://[^/\s]+(/\S*)?")
@@ -188,6 +190,8 @@ def _check_unique_ids(entries: Sequence[UpstreamSetting | DedicatedProvider]) ->
 class UpstreamSetting(_Section):
     """One entry of `proxy.upstreamProviders`: a built-in upstream or a new one."""
 
+    shorthand_keys: ClassVar[tuple[str, ...]] = ("baseUrl",)
+
     id: str
     enabled: bool = True
     credentials: Literal["auto", "strip", "passthrough"] = "auto"
@@ -211,7 +215,7 @@ class UpstreamSetting(_Section):
         if not isinstance(single, str):
             raise ValueError(
                 f"baseUrl must be a URL string such as https://api.example.com/v1; "
-                f"got {_show(single)}"
+                f"got {show(single)}"
             )
         data["baseUrls"] = [single]
         return data
@@ -440,7 +444,7 @@ _CREATE_HINT = (
 )
 
 
-def _read_text(path: Path, missing_hint: str | None) -> str | None:
+def read_config_text(path: Path, missing_hint: str | None) -> str | None:
     """The file's text; None when it is missing and `missing_hint` is None."""
     try:
         return path.read_text(encoding="utf-8")
@@ -483,16 +487,29 @@ def _parse_yaml(text: str, path: Path) -> Any:
         ) from None
 
 
-def _check_mapping(data: Any, path: Path) -> dict[str, Any]:
+def top_level_mapping(data: Any, path: Path) -> dict[str, Any]:
+    """The parsed file as a mapping of settings; an empty file gives `{}`."""
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(
-            f"{path}: the top level is {_kind(data)}; expected a mapping of settings "
-            "such as `baseUrl:` and `proxy:` (see examples/config.yaml)",
+            f"{path}: the top level is {kind_of(data)}; expected a mapping of "
+            "settings such as `baseUrl:` and `proxy:` (see examples/config.yaml)",
             path=path,
         )
     return data
+
+
+def validate_config(data: dict[str, Any], path: Path, text: str) -> Config:
+    """`data` as a Config; a ConfigError with one line per bad key otherwise.
+
+    `text` is the file's text, used to give each bad key's line number.
+    """
+    try:
+        return Config.model_validate(data, by_alias=True, by_name=False)
+    except ValidationError as exc:
+        message, problems = describe_validation_error(exc, Config, path, text)
+        raise ConfigError(message, path=path, problems=problems) from None
 
 
 def load_config(
@@ -510,9 +527,9 @@ def load_config(
     """
     if path is None:
         path = resolve_config_path(None, env)
-    text = _read_text(path, _CREATE_HINT if must_exist else None)
-    data = _check_mapping(_parse_yaml(text, path) if text else None, path)
-    config = _validate(data, path, text or "")
+    text = read_config_text(path, _CREATE_HINT if must_exist else None)
+    data = top_level_mapping(_parse_yaml(text, path) if text else None, path)
+    config = validate_config(data, path, text or "")
 
     for source, value in (("--gateway", gateway), (GATEWAY_ENV, env.get(GATEWAY_ENV))):
         if value:
@@ -526,294 +543,18 @@ def load_config(
     return config
 
 
-# --- turning validation errors into sentences ---
-
-_EXPECTED = {
-    "bool_type": "expected true or false",
-    "string_type": "expected a string",
-    "float_type": "expected a number",
-    "int_type": "expected a whole number",
-    "list_type": "expected a list",
-    "model_type": "expected a mapping of keys",
-    "dict_type": "expected a mapping of keys",
-    "invalid_key": "keys must be strings",
-}
-# For the strings people most often leave unquoted, say what the string looks like.
-_EXPECTED_STRING = {
-    "baseUrl": "expected a URL such as http://ai.example-tailnet.ts.net",
-    "listen": "expected a quoted host:port such as '127.0.0.1:8080'",
-}
-_NO_MODE = (
-    "there is no `mode` setting: proxy.enabled, dedicated.enabled and "
-    "connectors.enabled switch each capability on its own"
-)
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return _show(value)
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, dict | list):
-        return _kind(value)
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "…"
-
-
-def _key_path(loc: Sequence[int | str]) -> str:
-    text = ""
-    for part in loc:
-        text += (
-            f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
-        )
-    return text or "(top level)"
-
-
-def _fields(model: type[BaseModel]) -> dict[str, FieldInfo]:
-    """The model's fields by the key that names them in a file."""
-    return {(f.alias or n): f for n, f in model.model_fields.items()}
-
-
-def _model_at(loc: Sequence[int | str]) -> type[BaseModel] | None:
-    """The model class that validates the mapping found at `loc`."""
-    model: type[BaseModel] | None = Config
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        fields = _fields(model) if model else {}
-        if part not in fields:
-            return None
-        model = _inner_model(fields[part].annotation)
-    return model
-
-
-def _inner_model(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if get_origin(annotation) is list:
-        return _inner_model(get_args(annotation)[0])
-    return None
-
-
-def _known_keys(model: type[BaseModel]) -> list[str]:
-    keys = list(_fields(model))
-    if model is UpstreamSetting:
-        keys.append("baseUrl")
-    return keys
-
-
-def _did_you_mean(key: str, known: list[str]) -> str:
-    lowered = {k.lower(): k for k in known}
-    guess = lowered.get(to_camel(key).lower())
-    if guess is None:
-        close = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.6)
-        guess = lowered[close[0]] if close else None
-    return f"; did you mean {guess!r}?" if guess else ""
-
-
-def _describe(error: Mapping[str, Any]) -> str:
-    kind = error["type"]
-    loc = error["loc"]
-    ctx = error.get("ctx") or {}
-    got = f"got {_show(error.get('input'))}"
-    if kind == "extra_forbidden":
-        if tuple(loc) == ("mode",):
-            return f"unknown key; {_NO_MODE}"
-        model = _model_at(loc[:-1])
-        known = _known_keys(model) if model else []
-        hint = _did_you_mean(str(loc[-1]), known)
-        listing = f" (known keys: {', '.join(known)})" if known and not hint else ""
-        return f"unknown key{hint}{listing}"
-    if kind == "missing":
-        return "this key is required"
-    if kind == "value_error":
-        return str(ctx.get("error", error["msg"]))
-    if kind == "literal_error":
-        return f"{got}; expected one of {ctx.get('expected')}"
-    if kind == "greater_than":
-        return f"{got}; expected a number greater than {ctx.get('gt'):g}"
-    expected = _EXPECTED.get(kind, str(error["msg"]).lower())
-    if kind == "string_type" and loc and loc[-1] in _EXPECTED_STRING:
-        expected = _EXPECTED_STRING[str(loc[-1])]
-    return f"{got}; {expected}"
-
-
-def _line_index(text: str) -> yaml.Node | None:
-    try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return None
-
-
-def _line_of(root: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
-    """The 1-based line of the key or item at `loc` in the composed YAML."""
-    node = root
-    line = None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = [(k, v) for k, v in node.value if k.value == str(part)]
-            if not match:
-                return line
-            key_node, node = match[-1]
-            line = key_node.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                return line
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
-
-
-def _validate(data: dict[str, Any], path: Path, text: str) -> Config:
-    try:
-        return Config.model_validate(data, by_alias=True, by_name=False)
-    except ValidationError as exc:
-        root = _line_index(text) if text else None
-        located = []
-        for error in exc.errors():
-            line = _line_of(root, error["loc"])
-            where = f" (line {line})" if line else ""
-            problem = f"{_key_path(error['loc'])}{where}: {_describe(error)}"
-            located.append((line or 0, problem))
-        # In file order, so people can walk down the file fixing each one.
-        problems = [p for _, p in sorted(located, key=lambda item: item[0])]
-        count = f"{len(problems)} problem" + ("s" if len(problems) > 1 else "")
-        message = f"{path}: {count}:\n" + "\n".join(f"  {p}" for p in problems)
-        raise ConfigError(message, path=path, problems=problems) from None
-
-
 # --- importing the Pi extension's aperture.json ---
 
 
 def import_seed_config(seed_path: Path) -> tuple[Config, list[str]]:
-    """Convert the Pi extension's `aperture.json` into a Config.
+    """Convert the Pi extension's `aperture.json` into a Config, with warnings.
 
-    Returns the config and a list of warnings, one per seed key that
-    aperture-proxy does not use (ignored, never fatal) or legacy key that was
-    converted. Keys the seed leaves out take aperture-proxy's defaults, not the
-    extension's (which had `proxy` off and `dedicated` on). Wrong types are
-    ConfigErrors naming the seed file and the key, as for load_config.
+    See aperture_proxy.config_seed, which does the work.
     """
-    hint = "Pass the path of the Pi extension's aperture.json."
-    text = _read_text(seed_path, hint) or ""
-    try:
-        raw = json.loads(text) if text.strip() else {}
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"{seed_path}: line {exc.lineno}, column {exc.colno}: {exc.msg} — "
-            "this is not valid JSON",
-            path=seed_path,
-        ) from None
-    data = _check_mapping(raw, seed_path)
-    notes: list[str] = []
-    data = _migrate_seed(data, notes)
-    unused: list[str] = []
-    _prune_unknown(data, Config, (), unused)
-    return _validate(data, seed_path, text), notes + _collapse(unused)
+    # Imported here because config_seed builds on this module.
+    from aperture_proxy.config_seed import import_seed_config as import_seed
 
-
-def _section(data: dict[str, Any], key: str) -> dict[str, Any]:
-    value = data.get(key)
-    if value is None:
-        value = data[key] = {}
-    return value if isinstance(value, dict) else {}
-
-
-def _migrate_seed(data: dict[str, Any], notes: list[str]) -> dict[str, Any]:
-    """Rewrite the extension's older keys into today's (its own migrations)."""
-    data = json.loads(json.dumps(data))  # a private deep copy
-    mode = data.pop("mode", None)
-    if mode in ("proxy", "dedicated"):
-        _section(data, "proxy").setdefault("enabled", mode == "proxy")
-        _section(data, "dedicated").setdefault("enabled", mode == "dedicated")
-        notes.append(f"converted mode: {mode} into proxy.enabled/dedicated.enabled")
-    elif mode is not None:
-        notes.append(f"ignored mode: {_show(mode)} (not proxy or dedicated)")
-
-    legacy = data.pop("providers", None)
-    checked = data.pop("checkGatewayModels", None)
-    checked = checked if isinstance(checked, list) else []
-    if isinstance(legacy, list):
-        proxy = _section(data, "proxy")
-        if "upstreamProviders" not in proxy:
-            proxy["upstreamProviders"] = [
-                {"id": p, "shouldCheckGatewayModels": p in checked}
-                for p in legacy
-                if isinstance(p, str)
-            ]
-            proxy.setdefault("enabled", True)
-            notes.append("converted providers into proxy.upstreamProviders")
-        else:
-            notes.append("ignored providers: proxy.upstreamProviders is set")
-
-    if isinstance(data.get("apertureProvider"), bool):
-        _section(data, "dedicated").setdefault("enabled", data["apertureProvider"])
-        notes.append("converted apertureProvider into dedicated.enabled")
-    data.pop("apertureProvider", None)
-
-    features = data.pop("features", None)
-    if isinstance(features, dict) and isinstance(features.get("connectors"), bool):
-        _section(data, "connectors").setdefault("enabled", features["connectors"])
-        notes.append("converted features.connectors into connectors.enabled")
-
-    upstreams = _section(data, "proxy").get("upstreamProviders")
-    for entry in upstreams if isinstance(upstreams, list) else []:
-        if not isinstance(entry, dict):
-            continue
-        for old in ("apertureProviderId", "gatewayId"):
-            pinned = entry.pop(old, None)
-            # The extension filled this with the id itself; only a real pin counts.
-            if isinstance(pinned, str) and pinned != entry.get("id"):
-                entry.setdefault("gatewayProvider", pinned)
-    return data
-
-
-def _prune_unknown(
-    data: Any,
-    model: type[BaseModel],
-    loc: tuple[int | str, ...],
-    unused: list[str],
-) -> None:
-    """Remove the keys `model` does not know, noting each one's path in `unused`."""
-    if not isinstance(data, dict):
-        return
-    fields = _fields(model)
-    known = _known_keys(model)
-    for key in list(data):
-        if key not in known:
-            unused.append(_key_path((*loc, key)))
-            del data[key]
-            continue
-        inner = _inner_model(fields[key].annotation) if key in fields else None
-        if inner is None:
-            continue
-        value = data[key]
-        items = enumerate(value) if isinstance(value, list) else [(None, value)]
-        for index, item in items:
-            where = (*loc, key) if index is None else (*loc, key, index)
-            _prune_unknown(item, inner, where, unused)
-
-
-def _collapse(unused: list[str]) -> list[str]:
-    """One warning per ignored key, however many list entries carried it."""
-    counts: dict[str, int] = {}
-    for key in unused:
-        generic = re.sub(r"\[\d+\]", "[*]", key)
-        counts[generic] = counts.get(generic, 0) + 1
-    return [
-        f"ignored {key}{f' ({n} entries)' if n > 1 else ''}: aperture-proxy does "
-        "not use it"
-        for key, n in counts.items()
-    ]
+    return import_seed(seed_path)
 
 
 # --- writing ---
