@@ -19,15 +19,9 @@ Known limits, in plain words:
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import os
-import socket
-import time
-import traceback
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from mitmproxy import ctx, exceptions, http
 from mitmproxy.addonmanager import Loader
@@ -35,10 +29,19 @@ from mitmproxy.addonmanager import Loader
 from aperture_proxy import config as config_mod
 from aperture_proxy.errors import gateway_message, provider_error
 from aperture_proxy.gateway import Catalogue, DiscoveryError, discover, load_cached
+from aperture_proxy.guard import (
+    META_KEY,
+    fail_closed,
+    header_pairs,
+    redact_sent,
+    refuse,
+    strip_everything,
+    to_headers,
+)
+from aperture_proxy.health import GatewayHealth
 from aperture_proxy.providers import match_providers, provider_for
 from aperture_proxy.rewrite import (
     RequestView,
-    filter_credentials,
     filter_query,
     request_model,
     rewrite_request,
@@ -48,37 +51,11 @@ from aperture_proxy.upstreams import Api, select_upstreams, upstreams_from_confi
 
 log = logging.getLogger("aperture_proxy")
 
-META_KEY = "aperture"
 MARKER = ":twisted_rightwards_arrows:"
 RESTARTING = "aperture is restarting"
 DEFAULT_RETRY_AFTER = 5
-# A gateway that answered this recently is not probed before the next request.
-HEALTHY_FOR = 3.0
-PROBE_TIMEOUT = 5.0
-
-
-def _to_headers(pairs: list[tuple[str, str]]) -> http.Headers:
-    """mitmproxy headers from str pairs, reversing its own surrogateescape decoding."""
-    return http.Headers(
-        [
-            (k.encode("utf-8", "surrogateescape"), v.encode("utf-8", "surrogateescape"))
-            for k, v in pairs
-        ]
-    )
-
-
-def _strip_everything(flow: http.HTTPFlow) -> None:
-    """Remove every credential from a flow whose processing failed."""
-    request = flow.request
-    kept, _ = filter_credentials(list(request.headers.items(multi=True)), None, "strip")
-    request.headers = _to_headers(kept)
-    stripped_url, _ = filter_query(request.url, "strip")
-    request.url = stripped_url
-
-
-def _refuse(flow: http.HTTPFlow, api: Api | None, status: int, message: str) -> None:
-    error = provider_error(api, status, message)
-    flow.response = http.Response.make(error.status, error.body, error.headers)
+DEFAULT_REFRESH = 300
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def _ensure_content_length(request: http.Request) -> None:
@@ -89,95 +66,6 @@ def _ensure_content_length(request: http.Request) -> None:
     if "content-length" in request.headers or "transfer-encoding" in request.headers:
         return
     request.headers["content-length"] = str(len(body))
-
-
-def fail_closed[F: Callable[..., Any]](hook: F) -> F:
-    """Run a hook; on any error, answer the flow with an error and strip its keys.
-
-    mitmproxy logs a hook's exception and then forwards the flow unmodified, to the
-    real provider with the client's key. This wrapper makes that impossible.
-    """
-
-    def handle(flow: http.HTTPFlow, exc: BaseException) -> None:
-        path = flow.request.path.partition("?")[0]
-        where = f"{flow.request.method} {flow.request.host}{path}"
-        frames = "".join(traceback.format_tb(exc.__traceback__))
-        # The exception's message may quote request data, so only its type is logged.
-        log.error(
-            "internal error in %s hook (%s) for %s; answered 502, nothing forwarded",
-            hook.__name__,
-            type(exc).__name__,
-            where,
-        )
-        log.debug("traceback of the %s hook failure:\n%s", hook.__name__, frames)
-        if flow.response is not None:
-            # The request was already rewritten and sent; only the answer is affected.
-            return
-        try:
-            meta = flow.metadata.get(META_KEY) or {}
-            api = Api(meta["api"]) if "api" in meta else None
-            _strip_everything(flow)
-            message = (
-                f"aperture-proxy failed to route this request ({type(exc).__name__}); "
-                "nothing was forwarded. See the proxy log."
-            )
-            _refuse(flow, api, 502, message)
-        except Exception:  # noqa: BLE001 - last resort: never let the flow through
-            flow.kill()
-
-    if asyncio.iscoroutinefunction(hook):
-
-        @functools.wraps(hook)
-        async def run_async(self: Any, flow: http.HTTPFlow) -> None:
-            try:
-                await hook(self, flow)
-            except Exception as exc:  # noqa: BLE001 - failing closed is the point
-                handle(flow, exc)
-
-        return run_async  # type: ignore[return-value]
-
-    @functools.wraps(hook)
-    def run(self: Any, flow: http.HTTPFlow) -> None:
-        try:
-            hook(self, flow)
-        except Exception as exc:  # noqa: BLE001 - failing closed is the point
-            handle(flow, exc)
-
-    return run  # type: ignore[return-value]
-
-
-class GatewayHealth:
-    """Whether the gateway answered recently, probing it when in doubt."""
-
-    def __init__(self, gateway: str) -> None:
-        _, self.host, self.port, _ = split_url(gateway)
-        self.last_ok = 0.0
-
-    def mark_ok(self) -> None:
-        self.last_ok = time.monotonic()
-
-    def mark_down(self) -> None:
-        self.last_ok = 0.0
-
-    async def check(self) -> str | None:
-        """None when the gateway takes connections, else the cause for people."""
-        if time.monotonic() - self.last_ok < HEALTHY_FOR:
-            return None
-        try:
-            _, writer = await asyncio.wait_for(
-                asyncio.open_connection(self.host, self.port), PROBE_TIMEOUT
-            )
-        except TimeoutError:
-            return f"no answer within {PROBE_TIMEOUT:g} s"
-        except socket.gaierror:
-            return f"cannot resolve the host {self.host!r}"
-        except ConnectionRefusedError:
-            return f"connection refused (nothing listens on port {self.port})"
-        except OSError as exc:
-            return exc.strerror or str(exc) or type(exc).__name__
-        writer.close()
-        self.mark_ok()
-        return None
 
 
 class Aperture:
@@ -199,6 +87,13 @@ class Aperture:
             "",
             "Aperture gateway URL, e.g. http://ai.example-tailnet.ts.net "
             "(overrides APERTURE_URL and the config file's baseUrl).",
+        )
+        loader.add_option(
+            "aperture_refresh",
+            int,
+            DEFAULT_REFRESH,
+            "Seconds between refreshes of the gateway catalogue, e.g. 300 "
+            "(0 fetches it once at start).",
         )
         loader.add_option(
             "aperture_config",
@@ -258,8 +153,26 @@ class Aperture:
         }
 
     async def running(self) -> None:
+        self._warn_if_exposed()
         if self.table is not None and self._refresh is None:
-            self._refresh = asyncio.create_task(self.refresh_catalogue())
+            self._refresh = asyncio.create_task(self._refresh_forever())
+
+    def _warn_if_exposed(self) -> None:
+        host = ctx.options.listen_host
+        if host not in LOOPBACK and not ctx.options.proxyauth:
+            log.warning(
+                "the proxy listens on %s, so other machines can use it (and the "
+                "gateway through it): listen on 127.0.0.1 or set proxyauth",
+                host or "every interface",
+            )
+
+    async def _refresh_forever(self) -> None:
+        while True:
+            await self.refresh_catalogue()
+            interval = ctx.options.aperture_refresh
+            if interval <= 0:
+                return
+            await asyncio.sleep(interval)
 
     def done(self) -> None:
         if self._refresh is not None:
@@ -315,11 +228,8 @@ class Aperture:
         flow.request.stream = False
         upgrade = flow.request.headers.get("upgrade", "").lower()
         if upgrade == "websocket":
-            kept, _ = filter_credentials(
-                list(flow.request.headers.items(multi=True)), route.api, "strip"
-            )
-            flow.request.headers = _to_headers(kept)
-            _refuse(
+            strip_everything(flow)
+            refuse(
                 flow,
                 route.api,
                 426,
@@ -340,7 +250,7 @@ class Aperture:
         view = RequestView(
             method=request.method,
             path=request.path,
-            headers=list(request.headers.items(multi=True)),
+            headers=header_pairs(request.headers),
             body=body,
             connection_id=flow.client_conn.id,
         )
@@ -349,7 +259,7 @@ class Aperture:
         provider = self.provider_by_upstream.get(route.upstream.id)
         model = request_model(route.api, route.remainder, body)
 
-        request.headers = _to_headers(rewritten.headers)
+        request.headers = to_headers(rewritten.headers)
         request.url = rewritten.url
         _ensure_content_length(request)
 
@@ -386,10 +296,12 @@ class Aperture:
                 "tailnet and the gateway URL is right (aperture-proxy doctor)."
             )
             log.error("gateway %s unreachable: %s", self.table.gateway, cause)
-            _refuse(flow, route.api, 502, message)
+            refuse(flow, route.api, 502, message)
 
     @fail_closed
     def responseheaders(self, flow: http.HTTPFlow) -> None:
+        # From here on the request has been sent (or answered by us).
+        redact_sent(flow)
         meta = flow.metadata.get(META_KEY)
         if not meta or not meta.get("rerouted") or flow.response is None:
             return
@@ -440,6 +352,7 @@ class Aperture:
 
     def error(self, flow: http.HTTPFlow) -> None:
         try:
+            redact_sent(flow)
             meta = flow.metadata.get(META_KEY)
             if not meta or not meta.get("rerouted") or flow.error is None:
                 return
@@ -455,3 +368,4 @@ class Aperture:
             )
         except Exception as exc:  # noqa: BLE001 - logging must never raise
             log.error("internal error in the error hook: %s", type(exc).__name__)
+            strip_everything(flow)

@@ -40,6 +40,7 @@ CREDENTIAL_PARAMS = frozenset({"key", "api_key", "apikey", "access_token"})
 PROXY_HEADERS = frozenset({"proxy-authorization", "proxy-connection"})
 
 WEBSOCKET_KEY_PROTOCOL = "openai-insecure-api-key."
+REDACTED = "REDACTED-by-aperture-proxy"
 ATTRIBUTION_HEADERS = frozenset({"referer", "http-referer", "x-title"})
 PROVENANCE_REFERER = "urn:aperture-proxy"
 PROVENANCE_TITLE = "aperture-proxy"
@@ -109,13 +110,18 @@ def _kept_logins(api: Api | None, headers: Sequence[tuple[str, str]]) -> set[str
     return set()
 
 
-def _strip_ws_keys(value: str) -> str:
-    kept = [
-        p.strip()
-        for p in value.split(",")
-        if not p.strip().startswith(WEBSOCKET_KEY_PROTOCOL)
-    ]
-    return ", ".join(p for p in kept if p)
+def _ws_protocols(value: str, replacement: str | None) -> str:
+    """A WebSocket subprotocol list without its API-key entries (or with their
+    keys replaced by ``replacement``)."""
+    parts = []
+    for part in (p.strip() for p in value.split(",")):
+        if part.startswith(WEBSOCKET_KEY_PROTOCOL):
+            if replacement is None:
+                continue
+            part = f"{WEBSOCKET_KEY_PROTOCOL}{replacement}"
+        if part:
+            parts.append(part)
+    return ", ".join(parts)
 
 
 def filter_credentials(
@@ -132,7 +138,7 @@ def filter_credentials(
         if name in PROXY_HEADERS or credential:
             removed.append(name)
         elif name == "sec-websocket-protocol" and not passthrough:
-            stripped = _strip_ws_keys(value)
+            stripped = _ws_protocols(value, None)
             if stripped != value:
                 removed.append(name)
             if stripped:
@@ -142,8 +148,11 @@ def filter_credentials(
     return kept, removed
 
 
-def filter_query(url: str, mode: CredentialMode) -> tuple[str, list[str]]:
-    """The URL without credential query parameters (kept only in passthrough).
+def filter_query(
+    url: str, mode: CredentialMode, *, replacement: str | None = None
+) -> tuple[str, list[str]]:
+    """The URL without credential query parameters (kept only in passthrough), or
+    with their values replaced by ``replacement``.
 
     Other parameters keep their exact bytes and order.
     """
@@ -154,13 +163,35 @@ def filter_query(url: str, mode: CredentialMode) -> tuple[str, list[str]]:
     removed: list[str] = []
     for piece in parts.query.split("&"):
         name = unquote_plus(piece.partition("=")[0]).lower()
-        if name in CREDENTIAL_PARAMS:
-            removed.append(f"?{name}")
-        else:
+        if name not in CREDENTIAL_PARAMS:
             kept.append(piece)
+            continue
+        removed.append(f"?{name}")
+        if replacement is not None:
+            kept.append(f"{piece.partition('=')[0]}={replacement}")
     if not removed:
         return url, []
     return urlunsplit(parts._replace(query="&".join(kept))), removed
+
+
+def redact_headers(headers: Sequence[tuple[str, str]]) -> tuple[Headers, bool]:
+    """Headers fit for a log or a saved flow: every credential value replaced.
+
+    Used on requests that were already sent, so the replacement reaches no server.
+    """
+    redacted: Headers = []
+    changed = False
+    for key, value in headers:
+        name = _name(key)
+        if name in CREDENTIAL_HEADERS or name in PROXY_HEADERS:
+            new = REDACTED
+        elif name == "sec-websocket-protocol":
+            new = _ws_protocols(value, REDACTED)
+        else:
+            new = value
+        changed = changed or new != value
+        redacted.append((key, new))
+    return redacted, changed
 
 
 def _header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
