@@ -30,6 +30,7 @@ from aperture_proxy.sim.catalogue import (
     models_body,
     providers_body,
 )
+from aperture_proxy.sim.mcp import SimMcp, connectors_body
 from aperture_proxy.sim.recording import RecordedRequest, Recorder
 from aperture_proxy.sim.settings import SimSettings
 from aperture_proxy.sim.streaming import (
@@ -200,8 +201,12 @@ class SimApp:
         self.state = state
         # Set when the server shuts down, so stalls and slow streams end at once.
         self.closing = asyncio.Event()
+        self.mcp = SimMcp(lambda: self.state.settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
         if scope["type"] != "http":
             return
         request = Request(scope, receive)
@@ -216,10 +221,28 @@ class SimApp:
             return
 
         self.state.recorder.add(_record(scope, body))
+        if scope["path"] == "/v1/mcp":
+            await self.mcp.handle(scope, body, receive, send)
+            return
         settings = self.state.settings.model_copy()
         async with Pacer(receive, self.closing) as pacer:
             answer = await self._answer(request, body, settings, pacer)
             await answer(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        """Run the MCP session manager for as long as the server runs."""
+        await receive()  # lifespan.startup
+        async with self.mcp.running():
+            await send({"type": "lifespan.startup.complete"})
+            # uvicorn drains connections before the lifespan shutdown, and open
+            # MCP event streams would hold it until its timeout; so sessions end
+            # as soon as the server starts closing.
+            shutdown = asyncio.ensure_future(receive())
+            closing = asyncio.ensure_future(self.closing.wait())
+            await asyncio.wait({shutdown, closing}, return_when="FIRST_COMPLETED")
+            closing.cancel()
+        await shutdown
+        await send({"type": "lifespan.shutdown.complete"})
 
     async def _answer(
         self, request: Request, body: bytes, settings: SimSettings, pacer: Pacer
@@ -230,7 +253,7 @@ class SimApp:
         if method == "GET" and path == "/v1/models":
             return self._catalogue(settings, models_body(self.state.catalogue))
         if method == "GET" and path == "/api/connectors":
-            return JSONResponse({"connectors": []})
+            return JSONResponse(connectors_body())
         if method == "POST":
             for route in LLM_ROUTES:
                 match = route.pattern.fullmatch(path)

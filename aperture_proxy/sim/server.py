@@ -148,7 +148,7 @@ class SimulatedGateway:
             log_config=None,
             log_level="warning",
             access_log=False,
-            lifespan="off",
+            lifespan="on",
             http=_CaseKeepingH11Protocol,
             ws="none",
             timeout_graceful_shutdown=5,

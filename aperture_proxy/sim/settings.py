@@ -14,6 +14,8 @@ Fault = Literal[
     "catalogue_down",
 ]
 
+McpFault = Literal["none", "error"]
+
 
 class SimSettings(BaseModel):
     """How the simulated gateway answers; every field may change while it runs.
@@ -48,3 +50,11 @@ class SimSettings(BaseModel):
 
     retry_after: int = Field(default=7, ge=0)
     """The ``Retry-After`` header of the 429 and the restarting 503."""
+
+    mcp_fault: McpFault = "none"
+    """``error``: ``/v1/mcp`` answers ``tools/list`` and ``tools/call`` with a
+    JSON-RPC error."""
+
+    mcp_session_requests: int | None = Field(default=None, ge=0)
+    """Requests an MCP session answers after ``initialize`` before it expires
+    (404 ``Session not found``); None keeps sessions until the gateway stops."""
