@@ -1,0 +1,1 @@
+"""Dedicated mode: provider files for agents from the gateway catalogue."""
