@@ -197,14 +197,21 @@ class Aperture:
         if catalogue.from_cache:
             for warning in catalogue.warnings:
                 log.warning("%s", warning)
-        if self.table is not None and self.table.gateway == gateway:
-            self._use_catalogue(catalogue)
-            log.info(
-                "gateway catalogue: %d providers (%s)",
-                len(catalogue.providers),
-                ", ".join(f"{u} → {p}" for u, p in self.provider_by_upstream.items())
-                or "no upstream matched",
-            )
+        if self.table is None or self.table.gateway != gateway:
+            return
+        self._use_catalogue(catalogue)
+        state = (
+            f"cached {catalogue.age_seconds():.0f} s ago"
+            if catalogue.from_cache
+            else "fresh"
+        )
+        log.info(
+            "gateway catalogue (%s): %d providers (%s)",
+            state,
+            len(catalogue.providers),
+            ", ".join(f"{u} → {p}" for u, p in self.provider_by_upstream.items())
+            or "no upstream matched",
+        )
 
     # -- hooks -----------------------------------------------------------------
 

@@ -358,7 +358,8 @@ def _fall_back(
         f"using the catalogue cached {_format_age(cached.age_seconds())} ago "
         f"because {error}"
     )
-    log.warning("%s", note)
+    # Callers show catalogue.warnings to people; the log keeps it for later.
+    log.info("%s", note)
     return cached.model_copy(update={"warnings": [note, *cached.warnings]})
 
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 from mitmproxy import exceptions, http
+from mitmproxy.addons.proxyauth import ProxyAuth
 from mitmproxy.addons.proxyserver import Proxyserver
+from mitmproxy.flow import Error
 from mitmproxy.test import taddons, tflow
 
 from aperture_proxy import addon as addon_module
@@ -31,7 +33,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def ctx(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[taddons.context, Aperture]]:
     monkeypatch.setenv("APERTURE_URL", GW)
     addon = Aperture()
-    with taddons.context(Proxyserver(), addon) as tctx:
+    with taddons.context(Proxyserver(), ProxyAuth(), addon) as tctx:
         tctx.configure(addon)
         assert addon.health is not None
         addon.health.mark_ok()
@@ -71,7 +73,7 @@ def test_configure_limits_decryption_to_upstream_hosts(ctx: Ctx) -> None:
 def test_configure_without_a_gateway_says_how_to_set_one() -> None:
     addon = Aperture()
     with (
-        taddons.context(Proxyserver(), addon) as tctx,
+        taddons.context(Proxyserver(), ProxyAuth(), addon) as tctx,
         pytest.raises(exceptions.OptionsError) as err,
     ):
         tctx.configure(addon)
@@ -210,7 +212,7 @@ def test_unreachable_gateway_is_answered_in_the_provider_shape(
     addon = Aperture()
     gateway = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("APERTURE_URL", gateway)
-    with taddons.context(Proxyserver(), addon) as tctx:
+    with taddons.context(Proxyserver(), ProxyAuth(), addon) as tctx:
         tctx.configure(addon)
         flow = flow_for("https://api.anthropic.com/v1/messages")
         run(addon, flow)
@@ -220,3 +222,45 @@ def test_unreachable_gateway_is_answered_in_the_provider_shape(
     assert error["type"] == "api_error"
     assert gateway in error["message"]
     assert "connection refused" in error["message"]
+
+
+def test_credentials_are_redacted_once_a_passthrough_request_is_sent(ctx: Ctx) -> None:
+    _, addon = ctx
+    flow = flow_for(
+        "https://api.anthropic.com/api/event_logging/batch?key=SECRET&x=1",
+        {"x-api-key": "SECRET", "accept": "*/*"},
+    )
+    run(addon, flow)
+    # Still intact while it goes to the real host...
+    assert flow.request.headers["x-api-key"] == "SECRET"
+    flow.response = http.Response.make(200, b"")
+    addon.responseheaders(flow)
+    # ...and gone before mitmproxy's dumper or flow saving can see it.
+    assert flow.request.headers["x-api-key"] == "REDACTED-by-aperture-proxy"
+    assert flow.request.headers["accept"] == "*/*"
+    assert flow.request.query["key"] == "REDACTED-by-aperture-proxy"
+    assert flow.request.query["x"] == "1"
+
+
+def test_a_kept_subscription_login_is_forwarded_then_redacted(ctx: Ctx) -> None:
+    _, addon = ctx
+    token = "Bearer sk-ant-oat01-SECRET"
+    flow = flow_for("https://api.anthropic.com/v1/messages", {"authorization": token})
+    run(addon, flow)
+    assert flow.request.headers["authorization"] == token
+    flow.error = Error("refused")
+    addon.error(flow)
+    assert flow.request.headers["authorization"] == "REDACTED-by-aperture-proxy"
+
+
+def test_listening_beyond_loopback_without_auth_warns(
+    ctx: Ctx, caplog: pytest.LogCaptureFixture
+) -> None:
+    tctx, addon = ctx
+    tctx.options.listen_host = "0.0.0.0"
+    addon._warn_if_exposed()
+    assert "other machines can use it" in caplog.text
+    caplog.clear()
+    tctx.options.update(listen_host="127.0.0.1")
+    addon._warn_if_exposed()
+    assert caplog.text == ""

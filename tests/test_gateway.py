@@ -404,7 +404,7 @@ def test_the_cache_is_used_while_the_gateway_is_down(
     age_cache(gateway.url, tmp_path, hours=3)
     gateway.stop()
 
-    with caplog.at_level(logging.WARNING, logger="aperture_proxy.gateway"):
+    with caplog.at_level(logging.INFO, logger="aperture_proxy.gateway"):
         cached = discover_sync(gateway.url, cache_dir=tmp_path)
 
     assert cached.from_cache is True

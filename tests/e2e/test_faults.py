@@ -307,3 +307,33 @@ def test_a_stream_cut_midway_is_an_error_for_the_client_not_a_short_answer(
         f"gateway {gateway.url} failed for openai /v1/chat/completions: "
         "HTTP/1 protocol error: peer closed connection" in proxy.log_text()
     )
+
+
+def test_catalogue_down_at_start_uses_the_cache_then_refreshes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aperture_proxy.gateway import discover_sync
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with SimulatedGateway() as gateway:
+        discover_sync(gateway.url)  # a good catalogue from an earlier run
+        gateway.settings.fault = "catalogue_down"
+        extra = ["--set", "aperture_refresh=1"]
+        with start_proxy(gateway.url, tmp_path / "p", extra=extra) as proxy:
+            deadline = time.monotonic() + 10
+            while "using the catalogue cached" not in proxy.log_text():
+                assert time.monotonic() < deadline, proxy.log_text()
+                time.sleep(0.1)
+            # Requests keep flowing while the catalogue is stale.
+            with _client(proxy.url, proxy.confdir) as client:
+                answer = client.post(
+                    "https://api.openai.com/v1/chat/completions",
+                    json={"model": "gpt-5.1", "messages": []},
+                )
+            assert answer.status_code == 200
+            gateway.settings.fault = "none"
+            assert "gateway catalogue (fresh)" not in proxy.log_text()
+            fresh = "gateway catalogue (fresh): 7 providers"
+            while proxy.log_text().count(fresh) < 1:
+                assert time.monotonic() < deadline + 10, proxy.log_text()
+                time.sleep(0.2)
