@@ -274,6 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("seed", help="e.g. ~/.pi/agent/extensions/aperture.json")
     imp.add_argument("--force", action="store_true", help="replace an existing file")
     cfg.set_defaults(func=cmd_config)
+    from aperture_proxy.connectors.commands import register  # imports cli itself
+
+    register(sub)
     return parser
 
 
