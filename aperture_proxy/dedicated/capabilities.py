@@ -194,28 +194,32 @@ def parse_catalogue(raw: object, name: str) -> tuple[CapabilityCatalogue, list[s
     warnings = []
     if skipped:
         shown = ", ".join(skipped[:5]) + (" …" if len(skipped) > 5 else "")
-        warnings.append(f"{name}: skipped {len(skipped)} entries without models: {shown}")
+        warnings.append(
+            f"{name}: skipped {len(skipped)} entries without models: {shown}"
+        )
     return CapabilityCatalogue(name, providers), warnings
 
 
 def _fetch(url: str, timeout: float) -> bytes:
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=True) as client:
-            with client.stream("GET", url) as response:
-                if response.status_code != 200:
+        with (
+            httpx.Client(timeout=timeout, follow_redirects=True) as client,
+            client.stream("GET", url) as response,
+        ):
+            if response.status_code != 200:
+                raise CapabilityError(
+                    f"GET {url} failed: HTTP {response.status_code}; check the "
+                    "capability catalogue URL"
+                )
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > MAX_CATALOGUE_BYTES:
                     raise CapabilityError(
-                        f"GET {url} failed: HTTP {response.status_code}; check the "
-                        "capability catalogue URL"
+                        f"GET {url}: the answer is larger than "
+                        f"{MAX_CATALOGUE_BYTES // 2**20} MiB; not a catalogue"
                     )
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if len(body) > MAX_CATALOGUE_BYTES:
-                        raise CapabilityError(
-                            f"GET {url}: the answer is larger than "
-                            f"{MAX_CATALOGUE_BYTES // 2**20} MiB; not a catalogue"
-                        )
-                return bytes(body)
+            return bytes(body)
     except httpx.HTTPError as exc:
         raise CapabilityError(
             f"GET {url} failed: {type(exc).__name__} ({exc}); check the capability "
@@ -235,8 +239,7 @@ def load_catalogue(
             body = path.read_bytes()
         except OSError as exc:
             raise CapabilityError(
-                f"{path}: cannot read the capability catalogue "
-                f"({exc.strerror or exc})"
+                f"{path}: cannot read the capability catalogue ({exc.strerror or exc})"
             ) from None
     try:
         raw = json.loads(body)
@@ -287,7 +290,7 @@ class CapabilityResolver:
         self.catalogues = list(catalogues)
 
     def resolve(self, provider_id: str, model_id: str) -> Capabilities:
-        """The capabilities of `model_id` as served by gateway provider `provider_id`."""
+        """What `model_id` can do, as gateway provider `provider_id` serves it."""
         providers = (provider_id, *PROVIDER_ALIASES.get(provider_id.lower(), ()))
         found = [
             (catalogue.name, facts)

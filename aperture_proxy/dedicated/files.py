@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping
 import shutil
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -208,7 +208,9 @@ def read_existing(path: Path) -> str | None:
     except FileNotFoundError:
         return None
     except IsADirectoryError:
-        raise OutputError(f"{path}: is a directory; pass a file with --output") from None
+        raise OutputError(
+            f"{path}: is a directory; pass a file with --output"
+        ) from None
     except UnicodeDecodeError as exc:
         raise OutputError(
             f"{path}: is not UTF-8 text (byte {exc.start}); it was left untouched"

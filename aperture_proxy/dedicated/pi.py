@@ -39,7 +39,13 @@ from aperture_proxy.dedicated.writer import (
 )
 from aperture_proxy.upstreams import Api
 
-__all__ = ["PI_API", "PiWriter", "is_aperture_provider", "pi_agent_dir"]
+__all__ = [
+    "PI_API",
+    "PiWriter",
+    "aperture_models",
+    "is_aperture_provider",
+    "pi_agent_dir",
+]
 
 PROVIDER = "aperture"
 API_KEY = "-"
@@ -113,8 +119,8 @@ def _models_by_id(models: Any, where: str, path: Path) -> dict[str, Any]:
 class PiWriter:
     """`providers.aperture` (and `aperture-<provider>`) in Pi's models.json."""
 
-    name = "pi"
-    speaks = tuple(PI_API)
+    name: str = "pi"
+    speaks: tuple[Api, ...] = tuple(PI_API)
 
     def default_path(self, env: Mapping[str, str]) -> Path:
         """`$PI_CODING_AGENT_DIR/models.json`, else `~/.pi/agent/models.json`."""
@@ -142,6 +148,11 @@ class PiWriter:
             "pi", placed, lambda e: f"providers.{_section_name(e)} ({PI_API[e.api]})"
         )
         return sections, notes + left_out_note("pi", left_out)
+
+    def placements(self, catalogue: ModelCatalogue) -> dict[tuple[str, str], Placed]:
+        """Where each reachable model goes: (Pi provider, model id) → placement."""
+        placed, _ = place(catalogue, self.speaks)
+        return {(_section_name(e), e.model.id): e for e in placed}
 
     def render(
         self,

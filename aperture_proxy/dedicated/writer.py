@@ -167,8 +167,10 @@ def place(
     return placed, left_out
 
 
-def shared_note(fmt: str, placed: list[Placed], how: Callable[[Placed], str]) -> list[str]:
-    """One line per model id that several gateway providers serve, saying where each went."""
+def shared_note(
+    fmt: str, placed: list[Placed], how: Callable[[Placed], str]
+) -> list[str]:
+    """One line per model id several gateway providers serve: where each went."""
     by_id: dict[str, list[Placed]] = {}
     for entry in placed:
         by_id.setdefault(entry.model.id, []).append(entry)
