@@ -277,6 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     from aperture_proxy.connectors.commands import register  # imports cli itself
 
     register(sub)
+    from aperture_proxy.dedicated.commands import register as register_dedicated
+
+    register_dedicated(sub)
     return parser
 
 
