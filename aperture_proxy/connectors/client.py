@@ -220,12 +220,14 @@ class GatewayMcp:
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> bool | None:
+    ) -> None:
         if self._connection is not None:
             with anyio.CancelScope(shield=True):
                 await self._connection.close()
         assert self._group is not None
-        return await self._group.__aexit__(exc_type, exc, tb)
+        # Every task of the group has ended by now. Handing it `exc` would
+        # only wrap a ConnectorError into an ExceptionGroup; it propagates as is.
+        await self._group.__aexit__(None, None, None)
 
     async def _connect(self) -> _Connection:
         async with self._lock:
@@ -385,6 +387,7 @@ async def load_catalogue(mcp: GatewayMcp) -> ConnectorCatalogue:
     raw_connectors: object = None
     connectors_error: DiscoveryError | None = None
     tools: list[types.Tool] = []
+    tools_error: ConnectorError | None = None
 
     async def get_connectors() -> None:
         nonlocal raw_connectors, connectors_error
@@ -394,12 +397,18 @@ async def load_catalogue(mcp: GatewayMcp) -> ConnectorCatalogue:
             connectors_error = exc
 
     async def get_tools() -> None:
-        nonlocal tools
-        tools = await mcp.list_tools()
+        # Kept, not raised: a task group would wrap it into an ExceptionGroup.
+        nonlocal tools, tools_error
+        try:
+            tools = await mcp.list_tools()
+        except ConnectorError as exc:
+            tools_error = exc
 
     async with anyio.create_task_group() as group:
         group.start_soon(get_connectors)
         group.start_soon(get_tools)
+    if tools_error is not None:
+        raise tools_error
 
     warnings: list[str] = []
     connectors: list[ConnectorInfo] = []
