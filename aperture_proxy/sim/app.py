@@ -30,7 +30,7 @@ from aperture_proxy.sim.catalogue import (
     models_body,
     providers_body,
 )
-from aperture_proxy.sim.mcp import SimMcp, connectors_body
+from aperture_proxy.sim.mcp import SimMcp
 from aperture_proxy.sim.recording import RecordedRequest, Recorder
 from aperture_proxy.sim.settings import SimSettings
 from aperture_proxy.sim.streaming import (
@@ -253,7 +253,7 @@ class SimApp:
         if method == "GET" and path == "/v1/models":
             return self._catalogue(settings, models_body(self.state.catalogue))
         if method == "GET" and path == "/api/connectors":
-            return JSONResponse(connectors_body())
+            return self.mcp.connectors()
         if method == "POST":
             for route in LLM_ROUTES:
                 match = route.pattern.fullmatch(path)

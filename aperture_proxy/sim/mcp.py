@@ -11,10 +11,12 @@ collides with another once reduced to ``[A-Za-z0-9_]``.
 Tools answer deterministically by echoing their arguments. Three fail on
 purpose: ``jira_create_issue`` returns an ``isError`` result, ``notion_search``
 answers a JSON-RPC error, and both match their connector's status.
-:class:`SimSettings` adds two MCP faults: ``mcp_fault="error"`` makes
-``tools/list`` and ``tools/call`` answer a JSON-RPC error, and
-``mcp_session_requests`` expires each session (404 ``Session not found``) once
-it has answered that many requests after ``initialize``.
+:class:`SimSettings` adds the connector faults: ``mcp_fault`` ``error`` makes
+``tools/list`` and ``tools/call`` answer a JSON-RPC error, ``stall`` holds each
+``tools/call`` for ``stall_seconds``, ``connectors_down`` makes
+``/api/connectors`` answer 500; ``mcp_session_requests`` expires each session
+(404 ``Session not found``) once it has answered that many requests after
+``initialize``.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import anyio
 import mcp.types as types
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import Server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.shared.exceptions import MCPError
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
 from aperture_proxy.sim.settings import SimSettings
@@ -257,10 +260,22 @@ class SimMcp:
             tools=list(TOOLS[start:end]), next_cursor=following
         )
 
+    def connectors(self) -> Response:
+        """The answer to `GET /api/connectors`."""
+        if self._settings().mcp_fault == "connectors_down":
+            message = (
+                "simulated gateway: connectors unavailable (fault connectors_down)"
+            )
+            return JSONResponse({"error": {"message": message}}, status_code=500)
+        return JSONResponse(connectors_body())
+
     async def _call_tool(
         self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
         self._fault("tools/call")
+        settings = self._settings()
+        if settings.mcp_fault == "stall":
+            await anyio.sleep(settings.stall_seconds)
         if not any(tool.name == params.name for tool in TOOLS):
             raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {params.name}")
         return _answer(params.name, params.arguments or {})

@@ -14,7 +14,7 @@ Fault = Literal[
     "catalogue_down",
 ]
 
-McpFault = Literal["none", "error"]
+McpFault = Literal["none", "error", "stall", "connectors_down"]
 
 
 class SimSettings(BaseModel):
@@ -52,8 +52,10 @@ class SimSettings(BaseModel):
     """The ``Retry-After`` header of the 429 and the restarting 503."""
 
     mcp_fault: McpFault = "none"
-    """``error``: ``/v1/mcp`` answers ``tools/list`` and ``tools/call`` with a
-    JSON-RPC error."""
+    """The connector failure to inject: ``error`` (``tools/list`` and
+    ``tools/call`` answer a JSON-RPC error), ``stall`` (``tools/call`` answers
+    only after ``stall_seconds``) or ``connectors_down`` (``/api/connectors``
+    answers 500)."""
 
     mcp_session_requests: int | None = Field(default=None, ge=0)
     """Requests an MCP session answers after ``initialize`` before it expires
