@@ -41,6 +41,7 @@ from aperture_proxy.guard import (
 from aperture_proxy.health import GatewayHealth
 from aperture_proxy.providers import match_providers, provider_for
 from aperture_proxy.rewrite import (
+    REDACTED,
     RequestView,
     filter_query,
     request_model,
@@ -276,7 +277,8 @@ class Aperture:
             "upstream": route.upstream.id,
             "gateway_provider": provider,
             "api": str(route.api),
-            "target": rewritten.url,
+            # In passthrough mode the target may carry a ?key= that must not be stored.
+            "target": filter_query(rewritten.url, "strip", replacement=REDACTED)[0],
             "session_id": rewritten.session_id,
             "model": model,
         }
