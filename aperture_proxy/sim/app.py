@@ -27,6 +27,7 @@ from aperture_proxy.sim import (
 from aperture_proxy.sim.catalogue import (
     DEFAULT_CATALOGUE,
     SimProvider,
+    codex_model_ids,
     models_body,
     providers_body,
 )
@@ -89,11 +90,12 @@ def _chat(call: LlmCall) -> EventPlan | dict[str, Any]:
 
 
 def _gemini(call: LlmCall) -> EventPlan | dict[str, Any]:
+    turn = wire_google.structured_turn(call.turn, call.body)
     if call.action == "generateContent":
-        return wire_google.generate_content(call.turn)
+        return wire_google.generate_content(turn)
     if call.query.get("alt") == "sse":
-        return wire_google.stream_sse(call.turn)
-    return wire_google.stream_json_array(call.turn)
+        return wire_google.stream_sse(turn)
+    return wire_google.stream_json_array(turn)
 
 
 _BEDROCK: dict[str, Render] = {
@@ -254,6 +256,9 @@ class SimApp:
             return self._catalogue(settings, models_body(self.state.catalogue))
         if method == "GET" and path == "/api/connectors":
             return self.mcp.connectors()
+        if method == "GET" and path == "/codex/models":
+            models = codex_model_ids(self.state.catalogue)
+            return self._catalogue(settings, wire_openai.codex_models(models))
         if method == "POST":
             for route in LLM_ROUTES:
                 match = route.pattern.fullmatch(path)

@@ -159,3 +159,14 @@ def models_body(catalogue: tuple[SimProvider, ...]) -> dict[str, Any]:
         for model, price in provider.models.items()
     ]
     return {"object": "list", "data": data}
+
+
+def codex_model_ids(catalogue: tuple[SimProvider, ...]) -> list[str]:
+    """The models ``/codex/models`` lists: every enabled Responses-API model, once."""
+    ids = [
+        model
+        for provider in catalogue
+        if provider.enabled and "openai_responses" in provider.compatibility
+        for model in provider.models
+    ]
+    return list(dict.fromkeys(ids))

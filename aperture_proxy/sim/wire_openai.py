@@ -179,3 +179,47 @@ def responses_stream(turn: Turn) -> EventPlan:
         event("response.completed", response=response(turn)),
     ]
     return EventPlan(_SSE, head, content, tail)
+
+
+# -- Codex model listing ---------------------------------------------------------
+
+
+def codex_models(models: list[str]) -> dict[str, Any]:
+    """``GET /codex/models``: the ChatGPT backend's model list that Codex reads.
+
+    Codex asks for it at start, with an API key too, and falls back to its
+    built-in presets (with a warning per unknown model) when the list is
+    missing or unreadable. Each entry carries the fields of Codex's model
+    metadata.
+    """
+    efforts = [
+        {"effort": effort, "description": f"{effort} reasoning"}
+        for effort in ("low", "medium", "high")
+    ]
+    entries = [
+        {
+            "slug": model,
+            "display_name": model,
+            "description": f"{model} through the simulated Aperture gateway",
+            "default_reasoning_level": "medium",
+            "supported_reasoning_levels": efforts,
+            "shell_type": "shell_command",
+            "visibility": "list",
+            "supported_in_api": True,
+            "priority": priority,
+            "upgrade": None,
+            "base_instructions": "You are a coding agent answered by the simulated"
+            " Aperture gateway.",
+            "supports_reasoning_summaries": True,
+            "support_verbosity": False,
+            "default_verbosity": None,
+            "apply_patch_tool_type": "freeform",
+            "truncation_policy": {"mode": "tokens", "limit": 10_000},
+            "supports_parallel_tool_calls": True,
+            "context_window": 272_000,
+            "experimental_supported_tools": [],
+            "input_modalities": ["text"],
+        }
+        for priority, model in enumerate(models)
+    ]
+    return {"models": entries}
