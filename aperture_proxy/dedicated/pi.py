@@ -184,10 +184,10 @@ class PiWriter:
             current, is_aperture_provider, generated, base, replaceable=replaceable
         )
         for name, section in merged.items():
-            if is_aperture_provider(name) and isinstance(section, dict):
-                models = section.get("models")
-                if isinstance(models, dict):
-                    section["models"] = list(models.values())
+            models = section.get("models") if isinstance(section, dict) else None
+            if is_aperture_provider(name) and isinstance(models, dict):
+                # A new mapping: the merged one may be the generated one itself.
+                merged[name] = {**section, "models": list(models.values())}
         doc["providers"] = merged
         if lossy:
             notes.append(f"pi: the comments in {path} cannot be kept")

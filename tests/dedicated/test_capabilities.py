@@ -23,7 +23,9 @@ def write(path: Path, data: object) -> Path:
     return path
 
 
-def entry(context: int | None = None, output: int | None = None, **rest: object) -> dict:
+def entry(
+    context: int | None = None, output: int | None = None, **rest: object
+) -> dict:
     limit = {k: v for k, v in (("context", context), ("output", output)) if v}
     return {"limit": limit, **rest} if limit else dict(rest)
 
@@ -137,7 +139,9 @@ def test_the_shipped_catalogue_holds_facts_only() -> None:
         "zai",
     }
     assert all(
-        not facts.cost for models in catalogue.providers.values() for facts in models.values()
+        not facts.cost
+        for models in catalogue.providers.values()
+        for facts in models.values()
     )
 
 
@@ -195,9 +199,7 @@ def test_a_catalogue_url_is_fetched(canned: CannedGateway, tmp_path: Path) -> No
 
 
 def test_the_environment_variable_points_at_a_catalogue(tmp_path: Path) -> None:
-    pointed = write(
-        tmp_path / "c.json", {"acme": {"models": {"m": entry(output=999)}}}
-    )
+    pointed = write(tmp_path / "c.json", {"acme": {"models": {"m": entry(output=999)}}})
     resolver, _ = resolver_for(
         env={"APERTURE_CAPABILITIES": str(pointed)}, user_path=tmp_path / "none"
     )
