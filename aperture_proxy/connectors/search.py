@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
-from aperture_proxy.connectors.catalogue import ConnectorTool
+if TYPE_CHECKING:
+    from aperture_proxy.connectors.catalogue import ConnectorTool
 
 __all__ = ["DEFAULT_LIMIT", "Match", "rank", "search"]
 
@@ -24,6 +26,7 @@ class Match(IntEnum):
 def rank(tool: ConnectorTool, query: str) -> Match | None:
     """How `tool` matches `query` (case-insensitive), or None when it does not.
 
+    >>> from aperture_proxy.connectors.catalogue import ConnectorTool
     >>> t = ConnectorTool("github_list_repos", "List repositories", {})
     >>> rank(t, "GitHub_List_Repos"), rank(t, "github"), rank(t, "repos")
     (<Match.EXACT_NAME: 0>, <Match.NAME_PREFIX: 1>, <Match.NAME_SUBSTRING: 2>)

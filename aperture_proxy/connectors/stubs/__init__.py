@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aperture_proxy.config import write_text_atomic
-from aperture_proxy.connectors.pins import ResolvedPin
+
+if TYPE_CHECKING:
+    from aperture_proxy.connectors.pins import ResolvedPin
 from aperture_proxy.connectors.stubs import pi, schemas
 from aperture_proxy.connectors.stubs.registration import (
     REGISTRATIONS,

@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aperture_proxy.connectors.pins import ResolvedPin
+if TYPE_CHECKING:
+    from aperture_proxy.connectors.pins import ResolvedPin
 
 __all__ = ["MARKER", "default_path", "render", "script_literal"]
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aperture_proxy.connectors.names import is_clean
-from aperture_proxy.connectors.pins import ResolvedPin
+
+if TYPE_CHECKING:
+    from aperture_proxy.connectors.pins import ResolvedPin
 
 __all__ = ["INDEX", "default_path", "render"]
 
