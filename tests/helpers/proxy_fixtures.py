@@ -1,5 +1,6 @@
-"""Fixtures for end-to-end tests: the simulated gateway, a real proxy process, and
-client environments that trust the proxy CA the way the README tells users to."""
+"""Fixtures for tests that need a real proxy: the simulated gateway, a real proxy
+process, and client environments that trust the proxy CA the way the README tells
+users to. Loaded for the whole suite by tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -13,8 +14,6 @@ import pytest
 from aperture_proxy.agent_env import agent_environment
 from aperture_proxy.demo import running_proxy
 from aperture_proxy.sim import SimSettings, SimulatedGateway
-
-pytestmark = pytest.mark.e2e
 
 
 @dataclass

@@ -23,7 +23,7 @@ import pytest
 
 from aperture_proxy.demo import free_port
 from aperture_proxy.sim import SimulatedGateway
-from tests.e2e.conftest import Proxy, start_proxy
+from tests.helpers.proxy_fixtures import Proxy, start_proxy
 from tests.helpers.tls_server import OriginServer
 
 pytestmark = pytest.mark.e2e

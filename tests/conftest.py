@@ -1,0 +1,3 @@
+"""Suite-wide fixtures."""
+
+pytest_plugins = ["tests.helpers.proxy_fixtures"]
