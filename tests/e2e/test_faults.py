@@ -337,3 +337,37 @@ def test_catalogue_down_at_start_uses_the_cache_then_refreshes(
             while proxy.log_text().count(fresh) < 1:
                 assert time.monotonic() < deadline + 10, proxy.log_text()
                 time.sleep(0.2)
+
+
+def test_a_stalled_gateway_holds_only_that_request(
+    gateway: SimulatedGateway, client_env: dict[str, str]
+) -> None:
+    gateway.settings.fault = "stall"
+    gateway.settings.stall_seconds = 30
+    body = {"model": "gpt-5.1", "messages": []}
+    with httpx.Client(timeout=1.5) as stalled:
+        started = time.monotonic()
+        with pytest.raises(httpx.ReadTimeout):
+            stalled.post("https://api.openai.com/v1/chat/completions", json=body)
+        assert time.monotonic() - started < 5
+    gateway.settings.fault = "none"
+    with httpx.Client(timeout=10) as client:
+        again = client.post("https://api.openai.com/v1/chat/completions", json=body)
+    assert again.status_code == 200
+
+
+def test_garbage_mid_stream_reaches_the_client_unaltered(
+    gateway: SimulatedGateway, client_env: dict[str, str]
+) -> None:
+    from aperture_proxy.sim import GARBAGE
+
+    gateway.settings.fault = "garbage"
+    body = {"model": "gpt-5.1", "stream": True, "messages": []}
+    with httpx.Client(timeout=10) as client:
+        raw = client.post("https://api.openai.com/v1/chat/completions", json=body)
+        assert raw.status_code == 200
+        # The proxy passes the gateway's bytes through; it never edits a stream.
+        assert GARBAGE in raw.content
+        gateway.settings.fault = "none"
+        again = client.post("https://api.openai.com/v1/chat/completions", json=body)
+    assert again.status_code == 200
