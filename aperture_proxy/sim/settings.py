@@ -51,6 +51,12 @@ class SimSettings(BaseModel):
     retry_after: int = Field(default=7, ge=0)
     """The ``Retry-After`` header of the 429 and the restarting 503."""
 
+    stamp_events: bool = False
+    """Start every server-sent event with a comment ``: sent_at=<unix seconds>``
+    taken just before the event is sent, so a client can measure how long each
+    event took to arrive (the benchmarks use it). Other stream formats are sent
+    unchanged."""
+
     mcp_fault: McpFault = "none"
     """The connector failure to inject: ``error`` (``tools/list`` and
     ``tools/call`` answer a JSON-RPC error), ``stall`` (``tools/call`` answers

@@ -9,6 +9,7 @@ inject ``cut`` and ``garbage`` faults at the same place for every format.
 import asyncio
 import json
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -192,9 +193,14 @@ class StreamAnswer:
                 "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
             }
         )
+        stamp = self._settings.stamp_events and self._plan.media_type.startswith(
+            "text/event-stream"
+        )
         for index, event in enumerate(self._events()):
             if index and not await self._pacer.sleep(self._settings.delay):
                 return await self._interrupted()
+            if stamp:
+                event = b": sent_at=%.6f\n%b" % (time.time(), event)
             await _body(send, event, more=True)
 
         if self._settings.fault == "cut":

@@ -1,5 +1,6 @@
 """Pacing and shape of streamed answers, and the routes that are not there."""
 
+import itertools
 import time
 
 import httpx
@@ -67,6 +68,40 @@ def test_the_reply_setting_is_what_is_streamed(
 
     text = "".join(o["candidates"][0]["content"]["parts"][0]["text"] for o in objects)
     assert text == "Ünïcode ✓ reply"
+
+
+def test_stamped_events_start_with_their_send_time(
+    gw: SimulatedGateway, client: httpx.Client
+) -> None:
+    gw.settings.stamp_events = True
+    gw.settings.chunks = 3
+    gw.settings.delay = 0.05
+    before = time.time()
+
+    text = client.post(
+        "/v1/chat/completions", json={"model": "gpt-5.1", "stream": True}
+    ).text
+
+    after = time.time()
+    blocks = [block.split("\n") for block in text.split("\n\n") if block]
+    stamps = [float(lines[0].removeprefix(": sent_at=")) for lines in blocks]
+    assert all(lines[0].startswith(": sent_at=") for lines in blocks)
+    assert all(lines[1].startswith("data: ") for lines in blocks)
+    assert len(stamps) == 3 + 3  # role chunk, content, stop chunk, [DONE]
+    assert before <= stamps[0] and stamps[-1] <= after
+    assert all(b - a >= 0.04 for a, b in itertools.pairwise(stamps))
+
+
+def test_stamping_leaves_a_json_array_stream_unchanged(
+    gw: SimulatedGateway, client: httpx.Client
+) -> None:
+    path = "/v1beta/models/gemini-2.5-flash:streamGenerateContent"
+    plain = client.post(path, json={}).json()
+    gw.settings.stamp_events = True
+
+    stamped = client.post(path, json={}).json()
+
+    assert len(stamped) == len(plain) == 5
 
 
 @given(st.text(max_size=200), st.integers(min_value=1, max_value=50))
