@@ -79,6 +79,12 @@ class ClaudeCodeWriter:
                 "nothing is configured"
             )
             return {}, notes
+        shared = sorted({e.model.id for e in placed if not e.primary})
+        notes += [
+            f"claude-code: {mid} is served by several gateway providers; the "
+            "gateway picks one for each request"
+            for mid in shared
+        ]
         models = [entry.model for entry in placed]
         env: dict[str, Any] = {
             "ANTHROPIC_BASE_URL": placed[0].model.base_url(Api.ANTHROPIC_MESSAGES),

@@ -130,7 +130,7 @@ def _run(
     return plan, catalogue
 
 
-def _failing(args: argparse.Namespace, command: str) -> int:
+def _guarded(args: argparse.Namespace, command: str) -> int:
     try:
         if command == "sync":
             plan, catalogue = _run(WRITERS["pi"], args, replace_defaults)
@@ -151,12 +151,12 @@ def _failing(args: argparse.Namespace, command: str) -> int:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Write one agent's provider file from the gateway catalogue."""
-    return _failing(args, "generate")
+    return _guarded(args, "generate")
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
     """Fill real capability values into Pi's models.json; list what is left."""
-    return _failing(args, "sync")
+    return _guarded(args, "sync")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -54,8 +54,7 @@ def plain_number(value: Decimal | int | float) -> str:
         raise ValueError(f"{value!r} cannot be written as a JSON number")
     if number == number.to_integral_value():
         return str(int(number))
-    text = format(number.normalize(), "f")
-    return text
+    return format(number.normalize(), "f")
 
 
 def _float_free(value: Any) -> Any:

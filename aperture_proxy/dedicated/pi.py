@@ -28,7 +28,7 @@ from aperture_proxy.dedicated.files import (
     environ_path,
     parse_json_document,
 )
-from aperture_proxy.dedicated.merge import MISSING, Replaceable
+from aperture_proxy.dedicated.merge import Replaceable
 from aperture_proxy.dedicated.writer import (
     Placed,
     Plan,
@@ -201,7 +201,7 @@ def aperture_models(doc: Mapping[str, Any]) -> list[tuple[str, int, dict[str, An
     if not isinstance(providers, dict):
         return found
     for name, section in providers.items():
-        models = section.get("models") if isinstance(section, dict) else MISSING
+        models = section.get("models") if isinstance(section, dict) else None
         if not is_aperture_provider(name) or not isinstance(models, list):
             continue
         found += [(name, i, m) for i, m in enumerate(models) if isinstance(m, dict)]
