@@ -1,6 +1,6 @@
 """Connectors: the gateway's MCP tools as discovery tools, pinned tools and stubs.
 
-`client` talks to `<gateway>/v1/mcp` and `/api/connectors`; `catalogue`,
+`client` talks to `<gateway>/v1/mcp`, `loading` adds `/api/connectors`; `catalogue`,
 `search` and `pins` decide what is shown and exposed; `server` is the stdio
 MCP server of `aperture-proxy mcp`; `stubs` writes agent configuration.
 Nothing here imports mitmproxy. Names are loaded on first use, because the
@@ -21,19 +21,16 @@ if TYPE_CHECKING:
         ConnectorTool,
         parse_connectors,
     )
-    from aperture_proxy.connectors.client import (
-        ConnectorError,
-        GatewayMcp,
-        fetch_connectors,
-        load_catalogue,
-    )
+    from aperture_proxy.connectors.client import ConnectorError, GatewayMcp
+    from aperture_proxy.connectors.loading import fetch_connectors, load_catalogue
     from aperture_proxy.connectors.names import NameMap, sanitise
     from aperture_proxy.connectors.pins import ResolvedPin, resolve_pins
     from aperture_proxy.connectors.search import DEFAULT_LIMIT, search
 
 _HOMES = {
     "catalogue": ["OTHER", "ConnectorCatalogue", "ConnectorInfo", "ConnectorTool"],
-    "client": ["ConnectorError", "GatewayMcp", "fetch_connectors", "load_catalogue"],
+    "client": ["ConnectorError", "GatewayMcp"],
+    "loading": ["fetch_connectors", "load_catalogue"],
     "names": ["NameMap", "sanitise"],
     "pins": ["ResolvedPin", "resolve_pins"],
     "search": ["DEFAULT_LIMIT", "search"],

@@ -23,7 +23,8 @@ import anyio
 from aperture_proxy.cli import UsageError, _load
 from aperture_proxy.config import CONFIG_ENV, GATEWAY_ENV, Config
 from aperture_proxy.connectors import stubs
-from aperture_proxy.connectors.client import ConnectorError, GatewayMcp, load_catalogue
+from aperture_proxy.connectors.client import ConnectorError, GatewayMcp
+from aperture_proxy.connectors.loading import load_catalogue
 from aperture_proxy.connectors.pins import ResolvedPin, resolve_pins
 from aperture_proxy.connectors.search import search
 from aperture_proxy.connectors.server import serve_stdio

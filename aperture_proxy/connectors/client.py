@@ -1,4 +1,4 @@
-"""The gateway's MCP endpoint through the official SDK, and its `/api/connectors`."""
+"""The gateway's MCP endpoint (`/v1/mcp`) through the official `mcp` SDK."""
 
 from __future__ import annotations
 
@@ -17,22 +17,9 @@ from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
 from aperture_proxy import __version__
-from aperture_proxy.catalogue_cache import DiscoveryError
 from aperture_proxy.config import normalize_gateway_url
-from aperture_proxy.connectors.catalogue import (
-    ConnectorCatalogue,
-    ConnectorInfo,
-    parse_connectors,
-)
-from aperture_proxy.gateway import GatewayClient
 
-__all__ = [
-    "MCP_PATH",
-    "ConnectorError",
-    "GatewayMcp",
-    "fetch_connectors",
-    "load_catalogue",
-]
+__all__ = ["MCP_PATH", "ConnectorError", "GatewayMcp"]
 
 log = logging.getLogger(__name__)
 
@@ -362,74 +349,3 @@ class GatewayMcp:
         return await self._request(
             f"tools/call {name!r}", lambda client: client.call_tool(name, arguments)
         )
-
-
-class _ConnectorsApi(GatewayClient):
-    """The gateway's plain JSON endpoints, plus `/api/connectors`."""
-
-    async def fetch_connectors(self) -> object:
-        return await self._get_json("/api/connectors")
-
-
-async def fetch_connectors(gateway: str, *, timeout: float = 10.0) -> object:
-    """The JSON of `GET /api/connectors`; raises DiscoveryError."""
-    api = _ConnectorsApi(gateway, timeout=timeout)
-    async with api:
-        return await api.fetch_connectors()
-
-
-async def load_catalogue(mcp: GatewayMcp) -> ConnectorCatalogue:
-    """The gateway's tools (`/v1/mcp`) grouped under its connectors.
-
-    Both are fetched concurrently. Without `/api/connectors` every tool is
-    grouped under `other`, with a warning; without the tools, ConnectorError.
-    """
-    raw_connectors: object = None
-    connectors_error: DiscoveryError | None = None
-    tools: list[types.Tool] = []
-    tools_error: ConnectorError | None = None
-
-    async def get_connectors() -> None:
-        nonlocal raw_connectors, connectors_error
-        try:
-            raw_connectors = await fetch_connectors(mcp.gateway, timeout=mcp.timeout)
-        except DiscoveryError as exc:
-            connectors_error = exc
-
-    async def get_tools() -> None:
-        # Kept, not raised: a task group would wrap it into an ExceptionGroup.
-        nonlocal tools, tools_error
-        try:
-            tools = await mcp.list_tools()
-        except ConnectorError as exc:
-            tools_error = exc
-
-    async with anyio.create_task_group() as group:
-        group.start_soon(get_connectors)
-        group.start_soon(get_tools)
-    if tools_error is not None:
-        raise tools_error
-
-    warnings: list[str] = []
-    connectors: list[ConnectorInfo] = []
-    try:
-        if connectors_error is not None:
-            raise connectors_error
-        connectors, warnings = parse_connectors(raw_connectors)
-    except DiscoveryError as exc:
-        problem = str(exc) if exc.url else f"{mcp.gateway}/api/connectors: {exc}"
-        warnings.append(
-            f"the connector list is unavailable ({problem}); tools are grouped "
-            "under other"
-        )
-    entries = []
-    seen: set[str] = set()
-    for tool in tools:
-        if tool.name in seen:
-            warnings.append(
-                f"the gateway lists the tool {tool.name!r} twice; the first one is used"
-            )
-            continue
-        seen.add(tool.name)
-        entries.append((tool.name, tool.description or "", tool.input_schema))
-    return ConnectorCatalogue.build(connectors, entries, warnings)

@@ -24,7 +24,8 @@ from mcp.shared.exceptions import MCPError
 from aperture_proxy import __version__
 from aperture_proxy.config import ConnectorSettings
 from aperture_proxy.connectors.catalogue import ConnectorCatalogue
-from aperture_proxy.connectors.client import ConnectorError, GatewayMcp, load_catalogue
+from aperture_proxy.connectors.client import ConnectorError, GatewayMcp
+from aperture_proxy.connectors.loading import load_catalogue
 from aperture_proxy.connectors.pins import ResolvedPin, resolve_pins
 from aperture_proxy.connectors.search import DEFAULT_LIMIT, search
 from aperture_proxy.connectors.views import (

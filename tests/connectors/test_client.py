@@ -12,11 +12,8 @@ import anyio
 import mcp.types as types
 import pytest
 
-from aperture_proxy.connectors.client import (
-    ConnectorError,
-    GatewayMcp,
-    load_catalogue,
-)
+from aperture_proxy.connectors.client import ConnectorError, GatewayMcp
+from aperture_proxy.connectors.loading import load_catalogue
 from aperture_proxy.sim import SimulatedGateway
 from aperture_proxy.sim.mcp import CONNECTORS, PAGE_SIZE, TOOLS
 
