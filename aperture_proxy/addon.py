@@ -48,7 +48,12 @@ from aperture_proxy.rewrite import (
     rewrite_request,
 )
 from aperture_proxy.routing import Route, RouteTable, split_url
-from aperture_proxy.upstreams import Api, select_upstreams, upstreams_from_config
+from aperture_proxy.upstreams import (
+    Api,
+    Upstream,
+    select_upstreams,
+    upstreams_from_config,
+)
 
 log = logging.getLogger("aperture_proxy")
 
@@ -56,7 +61,21 @@ MARKER = ":twisted_rightwards_arrows:"
 RESTARTING = "aperture is restarting"
 DEFAULT_RETRY_AFTER = 5
 DEFAULT_REFRESH = 300
+RELOAD_POLL = 1.0
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+class SettingsError(Exception):
+    """The options, environment or config file do not give a usable setup."""
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """What tells a changed config file: its modification time and size."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
 
 
 def _ensure_content_length(request: http.Request) -> None:
@@ -72,12 +91,18 @@ def _ensure_content_length(request: http.Request) -> None:
 class Aperture:
     """Reroutes selected upstream providers' API calls onto an Aperture gateway."""
 
-    def __init__(self) -> None:
+    def __init__(self, gateway: str = "", config: str = "") -> None:
+        # Defaults for the options, for callers that build the addon in (runner.py).
+        self._default_gateway = gateway
+        self._default_config = config
         self.table: RouteTable | None = None
         self.health: GatewayHealth | None = None
         self.catalogue: Catalogue | None = None
         self.provider_by_upstream: dict[str, str] = {}
         self._refresh: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[None] | None = None
+        self._config_stamp: tuple[int, int] | None = None
+        self._warned_models: set[tuple[str, str]] = set()
 
     def load(self, loader: Loader) -> None:
         # One line per catalogue fetch is noise next to the proxy's own log.
@@ -85,7 +110,7 @@ class Aperture:
         loader.add_option(
             "aperture_gateway",
             str,
-            "",
+            self._default_gateway,
             "Aperture gateway URL, e.g. http://ai.example-tailnet.ts.net "
             "(overrides APERTURE_URL and the config file's baseUrl).",
         )
@@ -99,7 +124,7 @@ class Aperture:
         loader.add_option(
             "aperture_config",
             str,
-            "",
+            self._default_config,
             "Path of the aperture-proxy config file, e.g. "
             "~/.config/aperture-proxy/config.yaml "
             "(default: APERTURE_PROXY_CONFIG, then the platform config dir).",
@@ -108,29 +133,51 @@ class Aperture:
     def configure(self, updated: set[str]) -> None:
         if not updated & {"aperture_gateway", "aperture_config"} and self.table:
             return
-        path = ctx.options.aperture_config or None
+        try:
+            self._apply(*self._read_settings())
+        except SettingsError as exc:
+            raise exceptions.OptionsError(str(exc)) from None
+
+    def _config_path(self) -> Path:
+        explicit = ctx.options.aperture_config
+        if explicit:
+            return Path(explicit).expanduser()
+        return config_mod.resolve_config_path(None, os.environ)
+
+    def _read_settings(self) -> tuple[str, list[Upstream], Path]:
+        """The gateway and the upstreams to reroute, from options, env and file."""
+        path = self._config_path()
         try:
             cfg = config_mod.load_config(
-                Path(path).expanduser() if path else None,
+                path,
                 gateway=ctx.options.aperture_gateway or None,
                 env=os.environ,
-                must_exist=bool(path),
+                must_exist=bool(ctx.options.aperture_config),
             )
             upstreams = select_upstreams(upstreams_from_config(cfg))
         except (config_mod.ConfigError, ValueError) as exc:
-            raise exceptions.OptionsError(str(exc)) from None
+            raise SettingsError(str(exc)) from None
         if not cfg.base_url:
-            raise exceptions.OptionsError(
+            raise SettingsError(
                 "no Aperture gateway configured: pass --set aperture_gateway=URL, "
                 "set APERTURE_URL, or put baseUrl in the config file "
                 "(aperture-proxy onboard writes one)"
             )
         if not cfg.proxy.enabled:
+            log.warning("proxy.enabled is false in %s: nothing is rerouted", path)
             upstreams = []
-            log.warning("proxy.enabled is false in the config: nothing is rerouted")
-        self.table = RouteTable.build(upstreams, cfg.base_url)
-        self.health = GatewayHealth(cfg.base_url)
-        self._use_catalogue(load_cached(cfg.base_url))
+        return cfg.base_url, upstreams, path
+
+    def _apply(self, gateway: str, upstreams: list[Upstream], path: Path) -> None:
+        """Route with these settings from the next request on."""
+        gateway_changed = self.table is None or self.table.gateway != gateway
+        self.table = RouteTable.build(upstreams, gateway)
+        self._config_stamp = _stamp(path)
+        if gateway_changed:
+            self.health = GatewayHealth(gateway)
+            self._use_catalogue(load_cached(gateway))
+        else:
+            self._use_catalogue(self.catalogue)
         patterns = self.table.host_patterns() or [r"^aperture-proxy\.invalid$"]
         ctx.options.update(
             allow_hosts=patterns,
@@ -140,8 +187,26 @@ class Aperture:
         log.info(
             "rerouting %s to the gateway %s",
             ", ".join(u.id for u in upstreams) or "nothing",
-            cfg.base_url,
+            gateway,
         )
+
+    async def _watch_config(self) -> None:
+        """Apply config file changes while running; a bad edit keeps the old ones."""
+        while True:
+            await asyncio.sleep(RELOAD_POLL)
+            path = self._config_path()
+            if _stamp(path) == self._config_stamp:
+                continue
+            try:
+                settings = self._read_settings()
+            except SettingsError as exc:
+                self._config_stamp = _stamp(path)
+                log.error("config change not applied, still using the old one: %s", exc)
+                continue
+            log.info("config file %s changed; reloading", path)
+            self._apply(*settings)
+            if self._refresh is not None and self.catalogue is None:
+                await self.refresh_catalogue()
 
     def _use_catalogue(self, catalogue: Catalogue | None) -> None:
         self.catalogue = catalogue
@@ -157,6 +222,7 @@ class Aperture:
         self._warn_if_exposed()
         if self.table is not None and self._refresh is None:
             self._refresh = asyncio.create_task(self._refresh_forever())
+            self._watch = asyncio.create_task(self._watch_config())
 
     def _warn_if_exposed(self) -> None:
         host = ctx.options.listen_host
@@ -176,8 +242,9 @@ class Aperture:
             await asyncio.sleep(interval)
 
     def done(self) -> None:
-        if self._refresh is not None:
-            self._refresh.cancel()
+        for task in (self._refresh, self._watch):
+            if task is not None:
+                task.cancel()
 
     async def refresh_catalogue(self) -> None:
         """Fetch the gateway's catalogue, falling back to the cached one."""

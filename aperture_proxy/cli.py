@@ -48,12 +48,14 @@ def _load(args: argparse.Namespace, *, need_gateway: bool = True) -> config_mod.
 def _listen(args: argparse.Namespace, cfg: config_mod.Config) -> tuple[str, int]:
     value = getattr(args, "listen", None) or cfg.proxy.listen
     host, _, port = value.rpartition(":")
+    host = host.strip("[]")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise UsageError(f"--listen {value!r}: expected HOST:PORT, e.g. 127.0.0.1:8080")
-    return host.strip("[]"), int(port)
+    return host, int(port)
 
 
-def _routing_summary(cfg: config_mod.Config) -> str:
+def _routing_summary(cfg: config_mod.Config) -> tuple[str, bool]:
+    """The routing table for people, and whether the gateway's catalogue was read."""
     from aperture_proxy.gateway import DiscoveryError, discover_sync
     from aperture_proxy.providers import format_table, match_providers
     from aperture_proxy.upstreams import select_upstreams, upstreams_from_config
@@ -63,64 +65,92 @@ def _routing_summary(cfg: config_mod.Config) -> str:
     try:
         catalogue = discover_sync(cfg.base_url, timeout=5.0)
     except DiscoveryError as exc:
-        return (
-            f"gateway catalogue unavailable ({exc}); requests are still rerouted by "
-            "path and the gateway routes them by model"
+        message = (
+            f"gateway catalogue unavailable: {exc}\n"
+            "Requests are still rerouted by path; the gateway routes them by model."
         )
+        return message, False
     lines = [format_table(match_providers(catalogue, upstreams))]
     lines += [f"warning: {w}" for w in catalogue.warnings]
-    return "\n".join(lines)
+    return "\n".join(lines), True
+
+
+def _check_port_free(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise UsageError(
+                f"cannot listen on {_hostport(host, port)}: {exc.strerror or exc}; "
+                "is another proxy running? Pick another address with --listen"
+            ) from None
+
+
+def _hostport(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _confdir(args: argparse.Namespace) -> Path:
+    confdir = confdir_path(args.confdir)
+    try:
+        ensure_ca(confdir)
+    except OSError as exc:
+        raise UsageError(
+            f"--confdir {confdir}: cannot keep the proxy CA there "
+            f"({exc.strerror or exc}); pass a writable directory"
+        ) from None
+    return confdir
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from mitmproxy.tools import main as mitm
+    from aperture_proxy.runner import ProxySetup, StartError, run_proxy
 
     cfg = _load(args)
     host, port = _listen(args, cfg)
-    confdir = confdir_path(args.confdir)
-    ca = ensure_ca(confdir)
-    script = Path(__file__).with_name("script.py")
+    confdir = _confdir(args)
+    _check_port_free(host, port)
+    assert cfg.base_url
+    setup = ProxySetup(
+        listen_host=host,
+        listen_port=port,
+        confdir=str(confdir),
+        gateway=cfg.base_url,
+        config=str(Path(args.config).resolve()) if args.config else "",
+        web=args.web,
+        web_port=args.web_port,
+        # mitmweb wants a token; choosing it here lets us print a URL that works.
+        web_token=os.environ.get("APERTURE_PROXY_WEB_TOKEN")
+        or secrets.token_urlsafe(16),
+        debug=args.debug,
+        mitm_options=args.set,
+    )
     print(f"aperture-proxy {__version__}")
-    print(f"listening on   http://{host}:{port}  (export HTTPS_PROXY to use it)")
+    print(
+        f"listening on   http://{_hostport(host, port)}  (export HTTPS_PROXY to use it)"
+    )
     print(f"gateway        {cfg.base_url}")
-    print(f"CA certificate {ca}")
-    print(_routing_summary(cfg))
+    print(f"CA certificate {confdir / CA_CERT}")
+    if args.web:
+        print(
+            f"mitmweb        http://127.0.0.1:{args.web_port}/?token={setup.web_token}"
+        )
+    print(_routing_summary(cfg)[0])
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(
             f"WARNING: listening on {host} lets other machines use this proxy; "
             "add --set proxyauth=USER:PASS or listen on 127.0.0.1",
             file=sys.stderr,
         )
-    mitm_args = [
-        "--listen-host", host,
-        "--listen-port", str(port),
-        "--set", f"confdir={confdir}",
-        "-s", str(script),
-        "--set", f"aperture_gateway={cfg.base_url}",
-    ]  # fmt: skip
-    if args.config:
-        mitm_args += ["--set", f"aperture_config={Path(args.config).resolve()}"]
-    if args.debug:
-        mitm_args += ["--set", "termlog_verbosity=debug"]
-    for option in args.set:
-        mitm_args += ["--set", option]
     sys.stdout.flush()
     # mitmproxy prints its own log; the CLI's handler would print every line twice.
     for handler in logging.getLogger().handlers[:]:
         logging.getLogger().removeHandler(handler)
-    if args.web:
-        # mitmweb wants a token; choosing it here lets us print a URL that works.
-        token = os.environ.get("APERTURE_PROXY_WEB_TOKEN") or secrets.token_urlsafe(16)
-        mitm_args += [
-            "--set", "web_open_browser=false",
-            "--set", f"web_password={token}",
-            "--web-host", "127.0.0.1",
-            "--web-port", str(args.web_port),
-        ]  # fmt: skip
-        print(f"mitmweb        http://127.0.0.1:{args.web_port}/?token={token}")
-        sys.stdout.flush()
-        return mitm.mitmweb(mitm_args) or 0
-    return mitm.mitmdump(mitm_args) or 0
+    try:
+        run_proxy(setup)
+    except StartError as exc:
+        raise UsageError(f"the proxy did not start: {exc}") from None
+    return 0
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -138,14 +168,15 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def cmd_providers(args: argparse.Namespace) -> int:
     cfg = _load(args)
-    print(_routing_summary(cfg))
-    return 0
+    table, ok = _routing_summary(cfg)
+    print(table, file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1
 
 
 def _env(args: argparse.Namespace) -> dict[str, str]:
     cfg = _load(args, need_gateway=False)
     host, port = _listen(args, cfg)
-    return agent_environment(f"{host}:{port}", confdir_path(args.confdir), cfg.base_url)
+    return agent_environment(_hostport(host, port), _confdir(args), cfg.base_url)
 
 
 def cmd_env(args: argparse.Namespace) -> int:
@@ -154,14 +185,16 @@ def cmd_env(args: argparse.Namespace) -> int:
 
 
 def cmd_exec(args: argparse.Namespace) -> int:
-    command = [c for c in args.command if c != "--"] if args.command else []
+    command = list(args.command or [])
+    if command[:1] == ["--"]:
+        command = command[1:]
     if not command:
         raise UsageError("exec needs a command: aperture-proxy exec -- claude -p 'hi'")
     env = _env(args)
     proxy = env["HTTPS_PROXY"].removeprefix("http://")
     host, _, port = proxy.rpartition(":")
     try:
-        socket.create_connection((host, int(port)), timeout=1).close()
+        socket.create_connection((host.strip("[]"), int(port)), timeout=1).close()
     except OSError:
         print(
             f"warning: nothing listens on {proxy}; start the proxy with "

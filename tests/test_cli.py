@@ -154,10 +154,10 @@ def test_providers_with_the_gateway_down_says_so(
     from aperture_proxy.demo import free_port
 
     url = f"http://127.0.0.1:{free_port()}"
-    assert main(["providers", "--gateway", url]) == 0
-    out = capsys.readouterr().out
-    assert "gateway catalogue unavailable" in out
-    assert f"{url}/api/providers" in out
+    assert main(["providers", "--gateway", url]) == 1
+    err = capsys.readouterr().err
+    assert "gateway catalogue unavailable" in err
+    assert f"{url}/api/providers" in err
 
 
 def test_simulate_serves_on_the_port_it_prints() -> None:
@@ -245,3 +245,65 @@ def test_a_broken_config_file_is_reported_without_a_traceback(tmp_path: Path) ->
     assert str(config) in result.stderr
     assert "proxy.upstreamProviders[0].credentials (line 3)" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_run_refuses_an_unknown_mitmproxy_option_before_listening() -> None:
+    from aperture_proxy.demo import free_port
+
+    listen = f"127.0.0.1:{free_port()}"
+    result = cli("run", "--gateway", GW, "--listen", listen, "--set", "nonsense=1")
+    assert result.returncode == 2
+    assert "the proxy did not start" in result.stderr
+    assert "nonsense" in result.stderr
+
+
+def test_run_reports_a_port_in_use(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli(
+            "run",
+            "--gateway",
+            GW,
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--confdir",
+            str(tmp_path),
+        )
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "listening on" not in result.stdout
+
+
+def test_run_with_an_unwritable_confdir_names_it(tmp_path: Path) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    result = cli("run", "--gateway", GW, "--confdir", str(afile / "sub"))
+    assert result.returncode == 2
+    assert f"--confdir {afile / 'sub'}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_env_brackets_an_ipv6_listen_address(tmp_path: Path) -> None:
+    result = cli("env", "--listen", "[::1]:8091", "--confdir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "export HTTPS_PROXY='http://[::1]:8091'\n" in result.stdout
+
+
+def test_exec_keeps_a_double_dash_meant_for_the_command(tmp_path: Path) -> None:
+    script = "import sys; print(sys.argv[1:])"
+    result = cli(
+        "exec",
+        "--confdir",
+        str(tmp_path),
+        "--",
+        sys.executable,
+        "-c",
+        script,
+        "--",
+        "x",
+    )
+    assert result.stdout.strip() == "['--', 'x']"
