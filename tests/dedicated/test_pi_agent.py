@@ -1,9 +1,10 @@
-"""The real Pi agent (npm) loads the generated models.json and lists the models.
+"""The real Pi agent (npm) loads the generated models.json and uses every route.
 
 Pi runs with PI_OFFLINE=1 (no update check, no telemetry) and, where the machine
-allows it (root, util-linux), inside a network namespace of its own, so listing
-models cannot reach anything at all. The same run also checks that Pi rejects
-the files `aperture-proxy validate` rejects.
+allows it (root, util-linux), inside a network namespace of its own, so it cannot
+reach anything but what runs in that namespace. It lists the generated models,
+rejects the files `aperture-proxy validate` rejects, and answers a prompt through
+the simulated gateway in each API the file gives it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ PI_PACKAGE = "@mariozechner/pi-coding-agent"
 PI_VERSION = "0.73.1"
 LOAD_WARNING = "Warning: errors loading models.json"
 BEDROCK_SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+REPLY = "Hello from the simulated Aperture gateway.\n"
 
 
 def _offline_prefix() -> list[str]:
@@ -141,3 +144,46 @@ def test_pi_rejects_a_provider_without_base_url_as_validate_does(
     assert "providers.aperture.baseUrl: required when the provider defines models" in (
         validate_file(home.pi)
     )
+
+
+def test_pi_talks_to_the_gateway_in_every_api_it_was_given(
+    pi: Path, tmp_path: Path
+) -> None:
+    prefix = _offline_prefix()
+    script = Path(__file__).with_name("pi_roundtrip.py")
+    command = [*prefix, sys.executable, str(script), str(pi), str(tmp_path / "rt")]
+    if prefix:
+        command.append("--bring-up-loopback")
+    (tmp_path / "rt").mkdir()
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=Path(__file__).parents[2],
+    )
+    assert done.returncode == 0, done.stderr
+    answers = [json.loads(line) for line in done.stdout.splitlines() if line[:1] == "{"]
+    assert [
+        (a["provider"], a["model"], a["status"], a["answer"], a["paths"])
+        for a in answers
+    ] == [
+        ("aperture", "claude-sonnet-4-5", 0, REPLY, ["/v1/messages"]),
+        ("aperture", "gpt-5.1", 0, REPLY, ["/v1/chat/completions"]),
+        ("aperture-openai-codex", "gpt-5.1-codex", 0, REPLY, ["/v1/responses"]),
+        (
+            "aperture",
+            "gemini-2.5-flash",
+            0,
+            REPLY,
+            ["/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"],
+        ),
+        (
+            "aperture",
+            BEDROCK_SONNET,
+            0,
+            REPLY,
+            [f"/bedrock/model/{BEDROCK_SONNET.replace(':', '%3A')}/converse-stream"],
+        ),
+    ]
