@@ -219,6 +219,15 @@ class Aperture:
         }
 
     async def running(self) -> None:
+        if self.table is None:
+            # Never run unconfigured: without routes and allow_hosts the proxy
+            # would forward agents' keys to the real providers.
+            try:
+                self.configure({"aperture_gateway", "aperture_config"})
+            except exceptions.OptionsError as exc:
+                log.error("aperture-proxy is not configured, stopping: %s", exc)
+                ctx.master.shutdown()
+                return
         self._warn_if_exposed()
         if self.table is not None and self._refresh is None:
             self._refresh = asyncio.create_task(self._refresh_forever())
@@ -291,9 +300,18 @@ class Aperture:
             request.scheme, request.host, request.port, request.path
         )
 
+    def _refuse_unconfigured(self, flow: http.HTTPFlow) -> bool:
+        if self.table is not None:
+            return False
+        strip_everything(flow)
+        refuse(flow, None, 502, "aperture-proxy is not configured; nothing forwarded")
+        return True
+
     @fail_closed
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         if flow.response or flow.error or not flow.live:
+            return
+        if self._refuse_unconfigured(flow):
             return
         route = self._route(flow)
         if route is None:
@@ -315,6 +333,8 @@ class Aperture:
     @fail_closed
     async def request(self, flow: http.HTTPFlow) -> None:
         if flow.response or flow.error or not flow.live:
+            return
+        if self._refuse_unconfigured(flow):
             return
         route = self._route(flow)
         if route is None:

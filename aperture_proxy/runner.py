@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from mitmproxy import exceptions, options
+from mitmproxy.hooks import ConfigureHook
 from mitmproxy.master import Master
 
 from aperture_proxy.addon import Aperture
@@ -74,6 +75,9 @@ async def _run(setup: ProxySetup) -> None:
     addon = Aperture(gateway=setup.gateway, config=setup.config)
     try:
         _insert_addon(master, addon)
+        # mitmproxy configures addons only for options that change; this one must
+        # be configured before the proxy listens, whatever the options are.
+        master.addons.invoke_addon_sync(addon, ConfigureHook(set(opts.keys())))
         updates: dict[str, object] = {}
         if setup.debug:
             updates["termlog_verbosity"] = "debug"

@@ -307,3 +307,12 @@ def test_exec_keeps_a_double_dash_meant_for_the_command(tmp_path: Path) -> None:
         "x",
     )
     assert result.stdout.strip() == "['--', 'x']"
+
+
+def test_demo_holds_every_round_trip() -> None:
+    """The README's first command: three SDKs through a proxy started with no
+    extra options at all."""
+    result = cli("demo")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("✓ client key removed") == 3
+    assert result.stdout.rstrip().endswith("all round trips held")
