@@ -65,6 +65,13 @@ RELOAD_POLL = 1.0
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+def printable(value: str, limit: int = 120) -> str:
+    """A value from a request, safe for one log line: control characters escaped,
+    long values cut, so that no request can forge or flood log lines."""
+    text = value.encode("unicode_escape", "backslashreplace").decode("ascii")
+    return text if len(text) <= limit else f"{text[:limit]}…({len(text)} chars)"
+
+
 class SettingsError(Exception):
     """The options, environment or config file do not give a usable setup."""
 
@@ -377,8 +384,8 @@ class Aperture:
             "rerouted %s → gateway %s model=%s session=%s%s",
             route.upstream.id,
             route.target_path,
-            model or "-",
-            rewritten.session_id,
+            printable(model or "-"),
+            printable(rewritten.session_id),
             f" removed={','.join(sorted(set(rewritten.removed)))}"
             if rewritten.removed
             else "",
@@ -442,7 +449,7 @@ class Aperture:
             "gateway answered %s for %s: %s",
             response.status_code,
             meta.get("upstream"),
-            text[:200],
+            printable(text, 200),
         )
         flow.response = http.Response.make(error.status, error.body, error.headers)
 
@@ -460,7 +467,7 @@ class Aperture:
                 gateway,
                 meta.get("upstream"),
                 split_url(meta.get("target", ""))[3].partition("?")[0],
-                flow.error.msg,
+                printable(flow.error.msg, 300),
             )
         except Exception as exc:  # noqa: BLE001 - logging must never raise
             log.error("internal error in the error hook: %s", type(exc).__name__)

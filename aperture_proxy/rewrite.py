@@ -34,6 +34,21 @@ CREDENTIAL_HEADERS = frozenset(
         "cookie",
     }
 )
+#: Header names that, by their shape, carry a secret: gateways and SDKs invent
+#: their own (``openai-api-key``, ``x-auth-token``, ``helicone-auth``,
+#: ``ocp-apim-subscription-key``). Treated like the named credential headers.
+_SECRET_HEADER = re.compile(
+    r"api[-_]?key|auth[-_]?token|access[-_]?token|secret|password|"
+    r"subscription[-_]key|(^|-)auth$|^x-auth(-|$)"
+)
+
+
+def is_credential_header(name: str) -> bool:
+    """Whether a header (any case) carries a credential."""
+    name = name.lower()
+    return name in CREDENTIAL_HEADERS or _SECRET_HEADER.search(name) is not None
+
+
 #: Query parameters that carry a credential.
 CREDENTIAL_PARAMS = frozenset({"key", "api_key", "apikey", "access_token"})
 #: Hop-by-hop proxy headers that never travel past this proxy.
@@ -134,7 +149,7 @@ def filter_credentials(
     removed: list[str] = []
     for key, value in headers:
         name = _name(key)
-        credential = name in CREDENTIAL_HEADERS and not passthrough and name not in keep
+        credential = is_credential_header(name) and not passthrough and name not in keep
         if name in PROXY_HEADERS or credential:
             removed.append(name)
         elif name == "sec-websocket-protocol" and not passthrough:
@@ -183,7 +198,7 @@ def redact_headers(headers: Sequence[tuple[str, str]]) -> tuple[Headers, bool]:
     changed = False
     for key, value in headers:
         name = _name(key)
-        if name in CREDENTIAL_HEADERS or name in PROXY_HEADERS:
+        if is_credential_header(name) or name in PROXY_HEADERS:
             new = REDACTED
         elif name == "sec-websocket-protocol":
             new = _ws_protocols(value, REDACTED)
@@ -210,7 +225,8 @@ def _top_level_field(body: bytes | None, key: str, limit: int) -> object:
         return None
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # Not JSON, or nested too deep to read: the request goes on unread.
         return None
     return data.get(key) if isinstance(data, dict) else None
 
@@ -228,7 +244,7 @@ def _claude_session(body: bytes | None) -> str | None:
     if user_id.startswith("{"):
         try:
             inner = json.loads(user_id)
-        except ValueError:
+        except (ValueError, RecursionError):
             inner = None
         session = inner.get("session_id") if isinstance(inner, dict) else None
         if isinstance(session, str) and session:

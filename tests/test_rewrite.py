@@ -213,3 +213,51 @@ def test_builtin_registry_has_the_spec_table() -> None:
         "zai",
         "huggingface",
     }
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "openai-api-key",
+        "apikey",
+        "X-ApiKey",
+        "x-auth-token",
+        "helicone-auth",
+        "ocp-apim-subscription-key",
+        "x-portkey-api-key",
+        "x-client-secret",
+        "x-auth",
+    ],
+)
+def test_headers_shaped_like_secrets_are_removed(name: str) -> None:
+    kept, removed = filter_credentials(
+        [(name, "SECRET"), ("x-trace", "t")], None, "auto"
+    )
+    assert kept == [("x-trace", "t")]
+    assert removed == [name.lower()]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "anthropic-beta",
+        "x-goog-api-client",
+        "sec-websocket-key",
+        "x-session-id",
+        "openai-organization",
+        "x-author",
+        "x-stainless-os",
+    ],
+)
+def test_ordinary_headers_are_not_mistaken_for_secrets(name: str) -> None:
+    kept, _ = filter_credentials([(name, "v")], None, "auto")
+    assert kept == [(name, "v")]
+
+
+def test_a_body_nested_too_deep_to_read_is_forwarded_unread() -> None:
+    body = b'{"metadata": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    assert request_model(Api.ANTHROPIC_MESSAGES, "/v1/messages", body) is None
+    assert derive_session_id(RequestView("POST", "/", [], body, "c")) == (
+        "conn-c",
+        "connection",
+    )

@@ -87,8 +87,12 @@ def test_models_covers_every_enabled_provider_model(client: httpx.Client) -> Non
     assert served == expected
 
 
-def test_connectors_is_an_empty_list(client: httpx.Client) -> None:
+def test_connectors_cover_every_status_aperture_reports(client: httpx.Client) -> None:
+    from aperture_proxy.sim.mcp import connectors_body
+
     response = client.get("/api/connectors")
 
     assert response.status_code == 200
-    assert response.json() == {"connectors": []}
+    assert response.json() == connectors_body()
+    statuses = {c["status"] for c in response.json()["connectors"]}
+    assert statuses == {"Ready", "Needs auth", "Misconfigured", "No access"}

@@ -16,6 +16,9 @@ def test_get_settings_returns_the_defaults(client: httpx.Client) -> None:
         "fault_after": 2,
         "stall_seconds": 30.0,
         "retry_after": 7,
+        "stamp_events": False,
+        "mcp_fault": "none",
+        "mcp_session_requests": None,
     }
 
 
