@@ -1,13 +1,13 @@
-"""Generate Pi's models.json against a simulated gateway and ask Pi each model once.
+"""Generate an agent's file against a simulated gateway and ask each model once.
 
 Run as a script, usually inside a fresh network namespace (`unshare --net`), so
-the simulated gateway, aperture-proxy and Pi share a loopback of their own and
-nothing can reach anything else:
+the simulated gateway, aperture-proxy and the agent share a loopback of their
+own and nothing can reach anything else:
 
-    python pi_roundtrip.py PI_BINARY WORK_DIR [--bring-up-loopback]
+    python agent_roundtrip.py pi|opencode AGENT_BINARY WORK_DIR [--bring-up-loopback]
 
-Prints one JSON line per model: its Pi provider and id, Pi's exit status,
-answer and errors, and the paths the gateway received.
+Prints one JSON line per model: its name as the agent knows it, the agent's exit
+status, answer and errors, and the paths the gateway received.
 """
 
 from __future__ import annotations
@@ -21,55 +21,76 @@ from pathlib import Path
 from aperture_proxy import cli
 from aperture_proxy.sim import SimulatedGateway
 
-# One model per API Pi reaches the gateway in.
-MODELS = (
-    ("aperture", "claude-sonnet-4-5"),
-    ("aperture", "gpt-5.1"),
-    ("aperture-openai-codex", "gpt-5.1-codex"),
-    ("aperture", "gemini-2.5-flash"),
-    ("aperture", "anthropic.claude-sonnet-4-5-20250929-v1:0"),
-)
+BEDROCK_SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+
+# One model per API each agent reaches the gateway in.
+MODELS = {
+    "pi": (
+        "aperture/claude-sonnet-4-5",
+        "aperture/gpt-5.1",
+        "aperture-openai-codex/gpt-5.1-codex",
+        "aperture/gemini-2.5-flash",
+        f"aperture/{BEDROCK_SONNET}",
+    ),
+    "opencode": (
+        "aperture/claude-sonnet-4-5",
+        "aperture/gpt-5.1",
+        "aperture-openai-codex/gpt-5.1-codex",
+        "aperture-gemini/gemini-2.5-flash",
+    ),
+}
 
 
-def main(pi: str, work: Path, loopback: bool) -> None:
+def _command(agent: str, binary: str, model: str) -> list[str]:
+    if agent == "pi":
+        provider, _, ident = model.partition("/")
+        ask = ["--no-session", "--no-tools", "-p", "Say hello."]
+        return [binary, "--provider", provider, "--model", ident, *ask]
+    return [binary, "run", "-m", model, "Say hello."]
+
+
+def main(agent: str, binary: str, work: Path, loopback: bool) -> None:
     if loopback:
         # A new network namespace starts with its loopback down.
         subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    dirs = {
+        "HOME": str(work),
+        "XDG_STATE_HOME": str(work / "state"),
+        "XDG_CACHE_HOME": str(work / "cache"),
+        "XDG_CONFIG_HOME": str(work / "config"),
+        "XDG_DATA_HOME": str(work / "data"),
+        "PI_CODING_AGENT_DIR": str(work / "pi-agent"),
+    }
+    os.environ.update(dirs)
     env = {
         "PATH": os.environ["PATH"],
-        "HOME": str(work),
-        "PI_CODING_AGENT_DIR": str(work / "pi-agent"),
+        **dirs,
         "PI_OFFLINE": "1",
         # Pi's Bedrock client signs nothing when told the endpoint needs no auth.
         "AWS_BEDROCK_SKIP_AUTH": "1",
         "AWS_BEDROCK_FORCE_HTTP1": "1",
         "AWS_REGION": "us-east-1",
+        "OPENCODE_DISABLE_MODELS_FETCH": "1",
+        "OPENCODE_DISABLE_AUTOUPDATE": "1",
     }
-    os.environ.update(
-        HOME=str(work),
-        XDG_STATE_HOME=str(work / "state"),
-        XDG_CACHE_HOME=str(work / "cache"),
-        PI_CODING_AGENT_DIR=str(work / "pi-agent"),
-    )
     with SimulatedGateway() as gateway:
-        if cli.main(["generate", "pi", "--gateway", gateway.url]) != 0:
-            raise SystemExit("generate pi failed")
-        for provider, model in MODELS:
+        if cli.main(["generate", agent, "--gateway", gateway.url]) != 0:
+            raise SystemExit(f"generate {agent} failed")
+        for model in MODELS[agent]:
             gateway.clear()
-            ask = ["--no-session", "--no-tools", "-p", "Say hello."]
             done = subprocess.run(
-                [pi, "--provider", provider, "--model", model, *ask],
+                _command(agent, binary, model),
                 capture_output=True,
                 text=True,
                 env=env,
-                timeout=60,
+                timeout=120,
                 check=False,
                 stdin=subprocess.DEVNULL,
+                cwd=work,
             )
             print(
                 json.dumps(
                     {
-                        "provider": provider,
                         "model": model,
                         "status": done.returncode,
                         "answer": done.stdout,
@@ -82,4 +103,9 @@ def main(pi: str, work: Path, loopback: bool) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], Path(sys.argv[2]), "--bring-up-loopback" in sys.argv[3:])
+    main(
+        sys.argv[1],
+        sys.argv[2],
+        Path(sys.argv[3]),
+        "--bring-up-loopback" in sys.argv[4:],
+    )

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ import pytest
 
 from aperture_proxy.dedicated.validate import validate_file
 from aperture_proxy.sim import SimulatedGateway
+from tests.dedicated.agents import offline_prefix, roundtrip
 from tests.dedicated.conftest import NPM_CACHE, Home
 from tests.helpers.npm import npm_bin
 
@@ -32,14 +31,6 @@ PI_VERSION = "0.73.1"
 LOAD_WARNING = "Warning: errors loading models.json"
 BEDROCK_SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0"
 REPLY = "Hello from the simulated Aperture gateway.\n"
-
-
-def _offline_prefix() -> list[str]:
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        return []
-    probe = subprocess.run([unshare, "--net", "true"], capture_output=True, check=False)
-    return [unshare, "--net"] if probe.returncode == 0 else []
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +49,7 @@ def list_models(
         "NO_COLOR": "1",
     }
     return subprocess.run(
-        [*_offline_prefix(), str(pi), "--list-models", "aperture"],
+        [*offline_prefix(), str(pi), "--list-models", "aperture"],
         capture_output=True,
         text=True,
         env=env,
@@ -149,39 +140,19 @@ def test_pi_rejects_a_provider_without_base_url_as_validate_does(
 def test_pi_talks_to_the_gateway_in_every_api_it_was_given(
     pi: Path, tmp_path: Path
 ) -> None:
-    prefix = _offline_prefix()
-    script = Path(__file__).with_name("pi_roundtrip.py")
-    command = [*prefix, sys.executable, str(script), str(pi), str(tmp_path / "rt")]
-    if prefix:
-        command.append("--bring-up-loopback")
-    (tmp_path / "rt").mkdir()
-    done = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=Path(__file__).parents[2],
-    )
-    assert done.returncode == 0, done.stderr
-    answers = [json.loads(line) for line in done.stdout.splitlines() if line[:1] == "{"]
-    assert [
-        (a["provider"], a["model"], a["status"], a["answer"], a["paths"])
-        for a in answers
-    ] == [
-        ("aperture", "claude-sonnet-4-5", 0, REPLY, ["/v1/messages"]),
-        ("aperture", "gpt-5.1", 0, REPLY, ["/v1/chat/completions"]),
-        ("aperture-openai-codex", "gpt-5.1-codex", 0, REPLY, ["/v1/responses"]),
+    answers = roundtrip("pi", pi, tmp_path / "roundtrip")
+    assert [(a["model"], a["status"], a["answer"], a["paths"]) for a in answers] == [
+        ("aperture/claude-sonnet-4-5", 0, REPLY, ["/v1/messages"]),
+        ("aperture/gpt-5.1", 0, REPLY, ["/v1/chat/completions"]),
+        ("aperture-openai-codex/gpt-5.1-codex", 0, REPLY, ["/v1/responses"]),
         (
-            "aperture",
-            "gemini-2.5-flash",
+            "aperture/gemini-2.5-flash",
             0,
             REPLY,
             ["/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"],
         ),
         (
-            "aperture",
-            BEDROCK_SONNET,
+            f"aperture/{BEDROCK_SONNET}",
             0,
             REPLY,
             [f"/bedrock/model/{BEDROCK_SONNET.replace(':', '%3A')}/converse-stream"],
