@@ -18,6 +18,24 @@ function flowRows() {
     .filter((text) => text !== "");
 }
 
+// Whether ROWS flows show a comment within TIMEOUT milliseconds.
+async function commentsShown(page, timeout) {
+  try {
+    await page.waitForFunction(
+      (n) =>
+        [...document.querySelectorAll(".flow-table tbody td.col-comment")].filter(
+          (td) => td.innerText.trim() !== "",
+        ).length >= n,
+      expected,
+      { timeout },
+    );
+    return true;
+  } catch (error) {
+    if (error.name === "TimeoutError") return false;
+    throw error;
+  }
+}
+
 async function dragEdge(page, column, dx) {
   const handle = await page.$(`.flow-table th.${column} .col-resize-handle`);
   if (!handle) return;
@@ -52,14 +70,9 @@ async function main() {
     const problems = [];
     page.on("pageerror", (error) => problems.push(String(error)));
     await page.goto(url, { waitUntil: "load", timeout: 30000 });
-    await page.waitForFunction(
-      (n) =>
-        [...document.querySelectorAll(".flow-table tbody tr")].filter(
-          (tr) => tr.innerText.trim() !== "",
-        ).length >= n,
-      expected,
-      { timeout: 30000 },
-    );
+    // Waits for the comment cells, not just the rows: the rows alone would pass
+    // a proxy that forgot to write its comments.
+    const shown = await commentsShown(page, 30000);
     const texts = await page.evaluate(flowRows);
     // Make room for whole comments the way a person would, by dragging column
     // edges: the path column narrower, the comment column wider.
@@ -70,7 +83,7 @@ async function main() {
     );
     await page.screenshot({ path: screenshot });
     process.stdout.write(
-      JSON.stringify({ title: await page.title(), headers, rows: texts, problems }),
+      JSON.stringify({ headers, rows: texts, problems, commentsShown: shown }),
     );
   } finally {
     await context.close();

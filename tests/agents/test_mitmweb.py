@@ -26,6 +26,8 @@ from aperture_proxy.sim import SimulatedGateway
 from tests.e2e.conftest import start_proxy
 from tests.helpers.npm import npm_install
 
+from .conftest import REPORTS, AgentReport
+
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 PLAYWRIGHT_CORE = ("playwright-core", "1.65.2")
@@ -36,6 +38,13 @@ TOKEN = "aperture-test-token"
 KEY = "sk-ant-api03-FAKE-mitmweb-0001"
 # The comment column is not among mitmweb's default columns.
 COLUMNS = ("tls", "icon", "path", "method", "status", "size", "time", "comment")
+
+
+def chromium_version() -> str:
+    done = subprocess.run(
+        [str(CHROMIUM), "--version"], capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() or "chromium (version unknown)"
 
 
 def wait_for_web(port: int, timeout: float = 30.0) -> None:
@@ -109,6 +118,7 @@ def test_mitmweb_lists_rerouted_flows_with_their_comments(
         send_requests(proxy.url, proxy.bundle)
 
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
         done = subprocess.run(
             ["node", str(PAGE_SCRIPT), url, str(SCREENSHOT), str(tmp_path / "p"), "4"],
             env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
@@ -118,10 +128,12 @@ def test_mitmweb_lists_rerouted_flows_with_their_comments(
             timeout=120,
             check=False,
         )  # fmt: skip
+        seconds = time.monotonic() - started
     assert done.returncode == 0, done.stderr
     page = json.loads(done.stdout)
 
     assert page["problems"] == []
+    assert page["commentsShown"], page["rows"]
     assert "Comment" in page["headers"]
     rows = page["rows"]
     assert len(rows) == 4, rows
@@ -135,3 +147,7 @@ def test_mitmweb_lists_rerouted_flows_with_their_comments(
         assert comment in row, rows
     assert all(KEY not in row for row in rows)
     assert SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    notes = f"screenshot {SCREENSHOT.relative_to(SCREENSHOT.parents[2])}"
+    REPORTS.append(
+        AgentReport("mitmweb", chromium_version(), seconds, "passed", "-", notes)
+    )
