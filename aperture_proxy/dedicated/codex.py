@@ -1,21 +1,23 @@
-"""The Codex writer: `[model_providers.aperture]` and a profile per model.
+"""The Codex writer: `[model_providers.aperture]` in Codex's `config.toml`.
 
 Codex speaks only the Responses API to custom providers (`wire_api =
-"responses"`), so only models whose gateway provider speaks it are written, and
+"responses"`), so only models whose gateway provider speaks it count, and
 `supports_websockets = false` keeps Codex on HTTP/SSE (the gateway has no
-WebSocket route). Codex config lists no models, so each model gets a profile
-`[profiles."aperture-<model id>"]` naming the provider and the model:
-`codex --profile aperture-gpt-5.1`.
+WebSocket route). Codex's config holds no model list for a provider; the
+table's header comment names the models, and one is picked per run:
+`codex -c model_provider=aperture -m gpt-5.1`. (Per-model `[profiles.…]`
+tables are not written: Codex 0.171 treats them as legacy and refuses
+`--profile` for any name that still has one.)
 
-A model id that several gateway providers serve gets one profile: the request
-is the same for every one of them (`<gateway>/v1/responses` with that model
-id), and the gateway chooses the provider. Only a provider whose upstream base
-ends in a non-v1 version is reached at another base URL; it gets its own
-`[model_providers.aperture-<gateway provider>]` and, for such a shared id, a
-profile `aperture-<gateway provider>-<model id>`.
+A model id that several gateway providers serve is one `-m` value: the request
+(`<gateway>/v1/responses` with that id) is the same for all of them and the
+gateway picks the provider. Only a provider whose upstream base ends in a
+non-v1 version is reached at another base URL, through its own
+`[model_providers.aperture-<gateway provider>]`.
 
 The rest of the file, comments included, is kept as it is (tomlkit round-trips
 it); keys inside our own tables that did not change keep their formatting too.
+The header comment of our tables is rewritten on every run.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from aperture_proxy.upstreams import Api
 __all__ = ["CodexWriter"]
 
 PROVIDER = "aperture"
-TABLES = ("model_providers", "profiles")
+TABLE = "model_providers"
 HOME_ENV = "CODEX_HOME"
 
 
@@ -60,7 +62,7 @@ def _provider_table(name: str, base_url: str) -> dict[str, Any]:
 
 
 class CodexWriter:
-    """`[model_providers.aperture]` and `[profiles."aperture-…"]` in config.toml."""
+    """`[model_providers.aperture]` (and `aperture-<provider>`) in config.toml."""
 
     name: str = "codex"
     speaks: tuple[Api, ...] = (Api.OPENAI_RESPONSES,)
@@ -70,43 +72,37 @@ class CodexWriter:
         home = environ_path(env, HOME_ENV) or Path.home() / ".codex"
         return home / "config.toml"
 
-    def tables(self, catalogue: ModelCatalogue) -> tuple[dict[str, Any], list[str]]:
-        """The generated `model_providers` and `profiles`, and notes for people."""
+    def tables(
+        self, catalogue: ModelCatalogue
+    ) -> tuple[dict[str, Any], dict[str, list[str]], list[str]]:
+        """The generated provider tables, their model ids, and notes for people."""
         placed, left_out = place(catalogue, self.speaks)
         main_base = f"{catalogue.gateway}/v1"
-        providers: dict[str, Any] = {}
-        profiles: dict[str, Any] = {}
-        seen: dict[tuple[str, str], str] = {}  # (model id, provider table) → profile
+        tables: dict[str, Any] = {}
+        models: dict[str, list[str]] = {}
         notes: list[str] = []
         for entry in placed:
-            base = entry.model.base_url(entry.api)
-            table = (
-                PROVIDER if base == main_base else f"{PROVIDER}-{entry.model.provider}"
-            )
-            label = (
-                "Aperture"
-                if table == PROVIDER
-                else (f"Aperture ({entry.model.provider_name})")
-            )
-            providers.setdefault(table, _provider_table(label, base))
-            key = (entry.model.id, table)
-            if key in seen:
+            model = entry.model
+            base = model.base_url(entry.api)
+            main = base == main_base
+            table = PROVIDER if main else f"{PROVIDER}-{model.provider}"
+            label = "Aperture" if main else f"Aperture ({model.provider_name})"
+            tables.setdefault(table, _provider_table(label, base))
+            ids = models.setdefault(table, [])
+            if model.id in ids:
                 notes.append(
-                    f"codex: {entry.model.id} is also served by "
-                    f"{entry.model.provider}; profile {seen[key]} reaches both (the "
+                    f"codex: {model.id} is also served by {model.provider}; "
+                    f"`-c model_provider={table} -m {model.id}` reaches both (the "
                     "gateway picks the provider)"
                 )
                 continue
-            taken = any(mid == entry.model.id for mid, _ in seen)
-            profile = (
-                f"{PROVIDER}-{entry.model.provider}-{entry.model.id}"
-                if taken
-                else f"{PROVIDER}-{entry.model.id}"
+            ids.append(model.id)
+        for table, ids in models.items():
+            notes.append(
+                f"codex: run `codex -c model_provider={table} -m MODEL` with MODEL "
+                f"one of {', '.join(ids)}"
             )
-            seen[key] = profile
-            profiles[profile] = {"model_provider": table, "model": entry.model.id}
-        notes += left_out_note("codex", left_out)
-        return {"model_providers": providers, "profiles": profiles}, notes
+        return tables, models, notes + left_out_note("codex", left_out)
 
     def render(
         self,
@@ -124,43 +120,44 @@ class CodexWriter:
                 f"{path}: line {exc.line}, column {exc.col}: not valid TOML; fix it "
                 "or move it away, it was left untouched"
             ) from None
-        generated, notes = self.tables(catalogue)
-        for key in TABLES:
-            container = doc.get(key)
-            if container is not None and not isinstance(container, Mapping):
-                raise OutputError(
-                    f"{path}: {key} is not a table; fix it or move the file away, it "
-                    "was left untouched"
-                )
-            current = {name: _plain(value) for name, value in (container or {}).items()}
-            was = base.get(key, MISSING) if isinstance(base, dict) else MISSING
-            merged = merge_owned(current, _owned, generated[key], was, replaceable)
-            _apply(doc, key, merged)
-        return Plan(path, old, tomlkit.dumps(doc), generated, notes)
+        container = doc.get(TABLE)
+        if container is not None and not isinstance(container, Mapping):
+            raise OutputError(
+                f"{path}: {TABLE} is not a table; fix it or move the file away, it "
+                "was left untouched"
+            )
+        generated, models, notes = self.tables(catalogue)
+        current = {name: _plain(value) for name, value in (container or {}).items()}
+        was = base.get(TABLE, MISSING) if isinstance(base, dict) else MISSING
+        merged = merge_owned(current, _owned, generated, was, replaceable)
+        _apply(doc, merged, models)
+        return Plan(path, old, tomlkit.dumps(doc), {TABLE: generated}, notes)
 
 
-def _apply(doc: Any, key: str, merged: dict[str, Any]) -> None:
+def _apply(doc: Any, merged: dict[str, Any], models: dict[str, list[str]]) -> None:
     """Write the merged owned tables into the document, touching nothing else."""
-    container = doc.get(key)
+    container = doc.get(TABLE)
     if container is None:
         if not any(_owned(name) for name in merged):
             return
         container = tomlkit.table(is_super_table=True)
-        doc[key] = container
+        doc[TABLE] = container
     for name in [n for n in container if _owned(n) and n not in merged]:
         del container[name]
     for name, values in merged.items():
         if not _owned(name):
             continue
-        if name not in container or not isinstance(container[name], Mapping):
+        if name not in container or not isinstance(container[name], Table):
             table = tomlkit.table()
             for field, value in values.items():
                 table[field] = value
             container[name] = table
-            continue
-        existing: Table = container[name]
-        for field in [f for f in existing if f not in values]:
-            del existing[field]
-        for field, value in values.items():
-            if field not in existing or not same(_plain(existing[field]), value):
-                existing[field] = value
+        else:
+            existing: Table = container[name]
+            for field in [f for f in existing if f not in values]:
+                del existing[field]
+            for field, value in values.items():
+                if field not in existing or not same(_plain(existing[field]), value):
+                    existing[field] = value
+        if name in models:
+            container[name].comment(f"models: {', '.join(models[name])}")

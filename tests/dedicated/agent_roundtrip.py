@@ -4,10 +4,10 @@ Run as a script, usually inside a fresh network namespace (`unshare --net`), so
 the simulated gateway, aperture-proxy and the agent share a loopback of their
 own and nothing can reach anything else:
 
-    python agent_roundtrip.py pi|opencode AGENT_BINARY WORK_DIR [--bring-up-loopback]
+    python agent_roundtrip.py FORMAT AGENT_BINARY WORK_DIR [--bring-up-loopback]
 
 Prints one JSON line per model: its name as the agent knows it, the agent's exit
-status, answer and errors, and the paths the gateway received.
+status, answer and errors, and the paths and body models the gateway received.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ MODELS = {
         "aperture-openai-codex/gpt-5.1-codex",
         "aperture-gemini/gemini-2.5-flash",
     ),
+    # Codex: model provider table / model; Claude Code: model tiers.
+    "codex": ("aperture/gpt-5.1", "aperture/gpt-5.1-codex"),
+    "claude-code": ("sonnet", "haiku"),
 }
 
 
@@ -46,7 +49,23 @@ def _command(agent: str, binary: str, model: str) -> list[str]:
         provider, _, ident = model.partition("/")
         ask = ["--no-session", "--no-tools", "-p", "Say hello."]
         return [binary, "--provider", provider, "--model", ident, *ask]
+    if agent == "codex":
+        table, _, ident = model.partition("/")
+        choose = ["-c", f'model_provider="{table}"', "-m", ident]
+        return [binary, "exec", *choose, "--skip-git-repo-check", "Say hello."]
+    if agent == "claude-code":
+        return [binary, "-p", "--model", model, "Say hello."]
     return [binary, "run", "-m", model, "Say hello."]
+
+
+def _model_of(body: str) -> str | None:
+    """The `model` a request body names, if it is JSON that names one."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    model = data.get("model") if isinstance(data, dict) else None
+    return model if isinstance(model, str) else None
 
 
 def main(agent: str, binary: str, work: Path, loopback: bool) -> None:
@@ -60,6 +79,8 @@ def main(agent: str, binary: str, work: Path, loopback: bool) -> None:
         "XDG_CONFIG_HOME": str(work / "config"),
         "XDG_DATA_HOME": str(work / "data"),
         "PI_CODING_AGENT_DIR": str(work / "pi-agent"),
+        "CODEX_HOME": str(work / "codex"),
+        "CLAUDE_CONFIG_DIR": str(work / "claude"),
     }
     os.environ.update(dirs)
     env = {
@@ -96,6 +117,7 @@ def main(agent: str, binary: str, work: Path, loopback: bool) -> None:
                         "answer": done.stdout,
                         "errors": done.stderr,
                         "paths": [r.path for r in gateway.requests()],
+                        "asked": [_model_of(r.body) for r in gateway.requests()],
                     }
                 ),
                 flush=True,

@@ -1,4 +1,4 @@
-"""`aperture-proxy generate codex`: a Responses provider and a profile per model."""
+"""`aperture-proxy generate codex`: a Responses provider table in config.toml."""
 
 from __future__ import annotations
 
@@ -26,44 +26,48 @@ def load(home: Home) -> dict[str, Any]:
     return tomllib.loads(home.codex.read_text(encoding="utf-8"))
 
 
-def test_generate_writes_the_provider_and_profiles(
+def test_generate_writes_the_provider_table(
     gw: SimulatedGateway, home: Home, run: Any
 ) -> None:
     result = run("generate", "codex", "--gateway", gw.url)
     assert result.code == 0, result.err
-    doc = load(home)
-    assert doc["model_providers"] == {
-        "aperture": {
-            "name": "Aperture",
-            "base_url": f"{gw.url}/v1",
-            "wire_api": "responses",
-            "supports_websockets": False,
-            "requires_openai_auth": False,
+    assert load(home) == {
+        "model_providers": {
+            "aperture": {
+                "name": "Aperture",
+                "base_url": f"{gw.url}/v1",
+                "wire_api": "responses",
+                "supports_websockets": False,
+                "requires_openai_auth": False,
+            }
         }
     }
-    assert doc["profiles"] == {
-        "aperture-gpt-5.1": {"model_provider": "aperture", "model": "gpt-5.1"},
-        "aperture-gpt-5.1-codex": {
-            "model_provider": "aperture",
-            "model": "gpt-5.1-codex",
-        },
-        "aperture-gpt-4.1-mini": {
-            "model_provider": "aperture",
-            "model": "gpt-4.1-mini",
-        },
-    }
-    assert (
-        "note: codex: gpt-5.1-codex is also served by openai-codex; profile "
-        "aperture-gpt-5.1-codex reaches both (the gateway picks the provider)\n"
-    ) in result.err
+    assert home.codex.read_text(encoding="utf-8").startswith(
+        "[model_providers.aperture] # models: gpt-5.1, gpt-5.1-codex, gpt-4.1-mini\n"
+    )
 
 
-def test_only_responses_models_are_written(
+def test_the_output_says_how_to_pick_a_model(
     gw: SimulatedGateway, home: Home, run: Any
 ) -> None:
     result = run("generate", "codex", "--gateway", gw.url)
-    models = {p["model"] for p in load(home)["profiles"].values()}
-    assert "claude-sonnet-4-5" not in models and "glm-4.6" not in models
+    assert (
+        "note: codex: run `codex -c model_provider=aperture -m MODEL` with MODEL one "
+        "of gpt-5.1, gpt-5.1-codex, gpt-4.1-mini\n"
+    ) in result.err
+    assert (
+        "note: codex: gpt-5.1-codex is also served by openai-codex; `-c "
+        "model_provider=aperture -m gpt-5.1-codex` reaches both (the gateway picks "
+        "the provider)\n"
+    ) in result.err
+
+
+def test_only_responses_models_are_listed(
+    gw: SimulatedGateway, home: Home, run: Any
+) -> None:
+    result = run("generate", "codex", "--gateway", gw.url)
+    first = home.codex.read_text(encoding="utf-8").splitlines()[0]
+    assert "claude" not in first and "glm" not in first
     assert "anthropic (anthropic-messages): claude-sonnet-4-5" in result.err
 
 
@@ -79,42 +83,50 @@ def test_the_users_toml_and_comments_are_kept(
     assert positions == sorted(positions)
     doc = load(home)
     assert doc["model"] == "o3"
-    assert doc["profiles"]["fast"] == {"model": "gpt-4.1-mini"}
+    assert doc["profiles"] == {"fast": {"model": "gpt-4.1-mini"}}
     assert list(doc["model_providers"]) == ["ollama", "aperture"]
 
 
-def test_user_edits_in_our_tables_survive(
+def test_user_edits_in_our_table_survive(
     gw: SimulatedGateway, home: Home, run: Any
 ) -> None:
     assert run("generate", "codex", "--gateway", gw.url).code == 0
     text = home.codex.read_text(encoding="utf-8")
     text = text.replace(
-        'model = "gpt-5.1"\n', 'model = "gpt-5.1"\nmodel_reasoning_effort = "high"\n'
-    ).replace("requires_openai_auth = false", "requires_openai_auth = false # mine")
+        "requires_openai_auth = false", "requires_openai_auth = false # mine"
+    )
     text = text.replace("supports_websockets = false", "supports_websockets = true")
+    text += "stream_max_retries = 9\n"
     home.codex.write_text(text, encoding="utf-8")
 
     assert run("generate", "codex", "--gateway", gw.url).code == 0
 
     again = home.codex.read_text(encoding="utf-8")
     assert "requires_openai_auth = false # mine" in again
-    doc = load(home)
-    assert doc["profiles"]["aperture-gpt-5.1"]["model_reasoning_effort"] == "high"
-    assert doc["model_providers"]["aperture"]["supports_websockets"] is True
+    table = load(home)["model_providers"]["aperture"]
+    assert table["supports_websockets"] is True
+    assert table["stream_max_retries"] == 9
 
 
-def test_a_dropped_model_loses_its_profile(
+def test_a_table_no_longer_generated_is_removed(
     canned: CannedGateway, home: Home, run: Any
 ) -> None:
     flags = {"openai_responses": True}
+    glm = {
+        "id": "glm",
+        "models": ["m"],
+        "compatibility": flags,
+        "base_url": "https://api.z.ai/api/coding/paas/v4",
+    }
+    canned.serve("/api/providers", [glm])
+    canned.serve("/v1/models", {"data": [{"id": "m"}]})
+    assert run("generate", "codex", "--gateway", canned.url).code == 0
+    assert list(load(home)["model_providers"]) == ["aperture-glm"]
     canned.serve(
-        "/api/providers", [{"id": "o", "models": ["a", "b"], "compatibility": flags}]
+        "/api/providers", [{"id": "o", "models": ["m"], "compatibility": flags}]
     )
-    canned.serve("/v1/models", {"data": [{"id": "a"}, {"id": "b"}]})
     assert run("generate", "codex", "--gateway", canned.url).code == 0
-    canned.serve("/v1/models", {"data": [{"id": "a"}]})
-    assert run("generate", "codex", "--gateway", canned.url).code == 0
-    assert list(load(home)["profiles"]) == ["aperture-a"]
+    assert list(load(home)["model_providers"]) == ["aperture"]
 
 
 def test_a_non_v1_upstream_gets_its_own_provider_table(
@@ -135,12 +147,9 @@ def test_a_non_v1_upstream_gets_its_own_provider_table(
     )
     canned.serve("/v1/models", {"data": [{"id": "m"}]})
     assert run("generate", "codex", "--gateway", canned.url).code == 0
-    doc = load(home)
-    assert doc["model_providers"]["aperture-glm"]["base_url"] == canned.url
-    assert doc["profiles"] == {
-        "aperture-m": {"model_provider": "aperture", "model": "m"},
-        "aperture-glm-m": {"model_provider": "aperture-glm", "model": "m"},
-    }
+    tables = load(home)["model_providers"]
+    assert tables["aperture"]["base_url"] == f"{canned.url}/v1"
+    assert tables["aperture-glm"]["base_url"] == canned.url
 
 
 def test_invalid_toml_is_an_error_and_left_untouched(
@@ -154,11 +163,11 @@ def test_invalid_toml_is_an_error_and_left_untouched(
     assert home.codex.read_text(encoding="utf-8") == "model = \n"
 
 
-def test_profiles_that_is_not_a_table_is_an_error(
+def test_model_providers_that_is_not_a_table_is_an_error(
     gw: SimulatedGateway, home: Home, run: Any
 ) -> None:
     home.codex.parent.mkdir(parents=True)
-    home.codex.write_text('profiles = "x"\n', encoding="utf-8")
+    home.codex.write_text('model_providers = "x"\n', encoding="utf-8")
     result = run("generate", "codex", "--gateway", gw.url)
     assert result.code == 1
-    assert f"error: {home.codex}: profiles is not a table" in result.err
+    assert f"error: {home.codex}: model_providers is not a table" in result.err
