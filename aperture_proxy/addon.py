@@ -86,12 +86,16 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 
 def _ensure_content_length(request: http.Request) -> None:
-    """A buffered body that came over HTTP/2 may lack a length the gateway needs."""
+    """Send the buffered body with its length.
+
+    A body that came over HTTP/2 may have none, and one that came chunked is
+    already whole here; a plain length is what every gateway understands.
+    """
     body = request.raw_content
     if body is None or not (body or request.method in ("POST", "PUT", "PATCH")):
         return
-    if "content-length" in request.headers or "transfer-encoding" in request.headers:
-        return
+    if "transfer-encoding" in request.headers:
+        del request.headers["transfer-encoding"]
     request.headers["content-length"] = str(len(body))
 
 
@@ -168,7 +172,7 @@ class Aperture:
             raise SettingsError(
                 "no Aperture gateway configured: pass --set aperture_gateway=URL, "
                 "set APERTURE_URL, or put baseUrl in the config file "
-                "(aperture-proxy onboard writes one)"
+                "(see examples/config.yaml)"
             )
         if not cfg.proxy.enabled:
             log.warning("proxy.enabled is false in %s: nothing is rerouted", path)
@@ -396,7 +400,7 @@ class Aperture:
             message = (
                 f"aperture-proxy could not reach the Aperture gateway at "
                 f"{self.table.gateway}: {cause}. Check that this machine is on the "
-                "tailnet and the gateway URL is right (aperture-proxy doctor)."
+                "tailnet (`tailscale status`) and that the gateway URL is right."
             )
             log.error("gateway %s unreachable: %s", self.table.gateway, cause)
             refuse(flow, route.api, 502, message)

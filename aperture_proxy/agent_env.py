@@ -91,6 +91,8 @@ def agent_environment(
         "SSL_CERT_FILE": str(bundle),
         "REQUESTS_CA_BUNDLE": str(bundle),
         "CURL_CA_BUNDLE": str(bundle),
+        # boto3 (Bedrock) reads its own variable and ignores the ones above.
+        "AWS_CA_BUNDLE": str(bundle),
     }
 
 

@@ -40,7 +40,7 @@ def _load(args: argparse.Namespace, *, need_gateway: bool = True) -> config_mod.
     if need_gateway and not cfg.base_url:
         raise UsageError(
             "no Aperture gateway configured: pass --gateway URL, set APERTURE_URL, "
-            f"or put baseUrl in {path} (aperture-proxy onboard writes it)"
+            f"or put baseUrl in {path} (see examples/config.yaml)"
         )
     return cfg
 

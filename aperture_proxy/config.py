@@ -181,8 +181,8 @@ def _check_unique_ids(entries: Sequence[UpstreamSetting | DedicatedProvider]) ->
     for index, entry in enumerate(entries):
         if entry.id in seen:
             raise ValueError(
-                f"the id {entry.id!r} appears twice (entries {seen[entry.id]} and "
-                f"{index}); list each provider once"
+                f"the id {entry.id!r} appears twice ([{seen[entry.id]}] and "
+                f"[{index}]); list each provider once"
             )
         seen[entry.id] = index
 
@@ -246,6 +246,23 @@ class UpstreamSetting(_Section):
                     "such as /v1/messages"
                 )
         return value
+
+    @model_validator(mode="after")
+    def _known_or_defined(self) -> UpstreamSetting:
+        # Imported here: the registry module imports this one for type hints.
+        from aperture_proxy.upstreams import BUILTIN_BY_ID
+
+        if self.id in BUILTIN_BY_ID or (self.base_urls and self.api):
+            return self
+        missing = " and ".join(
+            key
+            for key, value in (("baseUrl", self.base_urls), ("api", self.api))
+            if not value
+        )
+        raise ValueError(
+            f"{self.id!r} is not a built-in upstream ({', '.join(BUILTIN_BY_ID)}); "
+            f"to define your own, give it {missing}"
+        )
 
 
 def _default_upstreams() -> list[UpstreamSetting]:
@@ -440,7 +457,8 @@ _StrictLoader.add_constructor(
 
 
 _CREATE_HINT = (
-    "Create one with `aperture-proxy onboard`, or copy examples/config.yaml here."
+    "Copy examples/config.yaml there, or import a Pi extension's settings with "
+    "`aperture-proxy config import`."
 )
 
 
@@ -470,9 +488,23 @@ def read_config_text(path: Path, missing_hint: str | None) -> str | None:
         ) from None
 
 
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
 def _parse_yaml(text: str, path: Path) -> Any:
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{path}: is {len(text) / 1e6:.1f} MB; a config file is a few kB — "
+            "is this the right file?",
+            path=path,
+        )
     try:
         return yaml.load(text, Loader=_StrictLoader)
+    except RecursionError:
+        raise ConfigError(
+            f"{path}: nested too deeply to read; a config file is a few levels deep",
+            path=path,
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""

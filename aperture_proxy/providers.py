@@ -58,7 +58,7 @@ def base_url_matches(aperture_base: str, registry_base: str) -> bool:
 class ProviderMatch:
     """One row of the routing table: a gateway provider and its upstream."""
 
-    provider: GatewayProvider
+    provider: GatewayProvider | None  # None: an upstream no gateway provider matched
     upstream: Upstream | None
     how: str  # "pinned", "base URL", "id" or "" when unmatched
     api: Api
@@ -89,7 +89,7 @@ def match_providers(
     """
     base_urls = base_urls or {}
     pinned = {u.gateway_provider: u for u in upstreams if u.gateway_provider}
-    by_id = {u.id: u for u in upstreams}
+    by_id = {name: u for u in upstreams for name in (u.id, *u.aliases)}
     rows: list[ProviderMatch] = []
     for provider in catalogue.providers:
         upstream: Upstream | None = pinned.get(provider.id)
@@ -108,13 +108,20 @@ def match_providers(
             base_path = ""
         target = gateway_base(catalogue.gateway, api, base_path)
         rows.append(ProviderMatch(provider, upstream, how, api, target))
+    matched = {row.upstream.id for row in rows if row.upstream is not None}
+    for upstream in upstreams:
+        if upstream.id not in matched:
+            # Rerouted all the same: the gateway routes each request by its model.
+            base_path = urlsplit(upstream.base_urls[0]).path
+            target = gateway_base(catalogue.gateway, upstream.api, base_path)
+            rows.append(ProviderMatch(None, upstream, "", upstream.api, target))
     return rows
 
 
 def provider_for(rows: Sequence[ProviderMatch], upstream_id: str) -> str | None:
     """The gateway provider id matched to ``upstream_id``, if any."""
     for row in rows:
-        if row.upstream is not None and row.upstream.id == upstream_id:
+        if row.provider and row.upstream and row.upstream.id == upstream_id:
             return row.provider.id
     return None
 
@@ -124,13 +131,13 @@ def format_table(rows: Sequence[ProviderMatch], *, max_models: int = 4) -> str:
     header = ("gateway provider", "upstream", "matched by", "API", "target", "models")
     lines = [header]
     for row in rows:
-        models = row.provider.models
+        models = row.provider.models if row.provider else []
         shown = ", ".join(models[:max_models])
         if len(models) > max_models:
             shown += f", … {len(models) - max_models} more"
         lines.append(
             (
-                row.provider.id,
+                row.provider.id if row.provider else "-",
                 row.upstream.id if row.upstream else "-",
                 row.how or "-",
                 str(row.api),

@@ -48,11 +48,19 @@ class Upstream:
     check_gateway_models: bool = False
     on_missing_model: MissingModelAction = "warn"
     gateway_provider: str | None = None
+    # Other ids a gateway may give the same provider (matched like an equal id).
+    aliases: tuple[str, ...] = ()
 
 
-def _entry(id: str, base: str | tuple[str, ...], api: Api, *paths: str) -> Upstream:
+def _entry(
+    id: str,
+    base: str | tuple[str, ...],
+    api: Api,
+    *paths: str,
+    aliases: tuple[str, ...] = (),
+) -> Upstream:
     bases = (base,) if isinstance(base, str) else base
-    return Upstream(id=id, base_urls=bases, api=api, api_paths=paths)
+    return Upstream(id=id, base_urls=bases, api=api, api_paths=paths, aliases=aliases)
 
 
 BUILTIN_UPSTREAMS: tuple[Upstream, ...] = (
@@ -80,6 +88,7 @@ BUILTIN_UPSTREAMS: tuple[Upstream, ...] = (
             "https://generativelanguage.googleapis.com/v1",
         ),
         Api.GOOGLE_GENERATIVE_AI,
+        aliases=("gemini",),
     ),
     _entry(
         "google-vertex",
@@ -90,12 +99,14 @@ BUILTIN_UPSTREAMS: tuple[Upstream, ...] = (
         Api.GOOGLE_VERTEX,
         "/v1/projects/",
         "/v1beta1/projects/",
+        aliases=("vertex",),
     ),
     _entry(
         "amazon-bedrock",
         "https://bedrock-runtime.{region}.amazonaws.com",
         Api.BEDROCK,
         "/model/",
+        aliases=("bedrock",),
     ),
     _entry("groq", "https://api.groq.com/openai/v1", Api.OPENAI_COMPLETIONS),
     _entry("cerebras", "https://api.cerebras.ai/v1", Api.OPENAI_COMPLETIONS),

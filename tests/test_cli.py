@@ -140,8 +140,8 @@ def test_providers_prints_the_routing_table(capsys: pytest.CaptureFixture[str]) 
         gateway.url,
     ]
     assert rows["gemini"][:4] == [
-        "-",
-        "-",
+        "google",
+        "id",
         "google-generative-ai",
         f"{gateway.url}/v1beta",
     ]

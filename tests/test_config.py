@@ -143,7 +143,8 @@ def test_missing_file_that_must_exist_says_how_to_create_one(tmp_path: Path) -> 
         load_config(path, env={}, must_exist=True)
     message = str(caught.value)
     assert message.startswith(str(path))
-    assert "aperture-proxy onboard" in message
+    assert "examples/config.yaml" in message
+    assert "aperture-proxy config import" in message
     assert "examples/config.yaml" in message
 
 
@@ -352,8 +353,9 @@ WRONG_TYPES = [
         "proxy.upstreamProviders[0].apiPaths (line 3): 'v1/chat' is not a path prefix",
     ),
     (
-        "proxy:\n  upstreamProviders:\n    - {id: a}\n    - {id: a}\n",
-        "proxy.upstreamProviders (line 2): the id 'a' appears twice (entries 0 and 1)",
+        "proxy:\n  upstreamProviders:\n    - {id: anthropic}\n    - {id: anthropic}\n",
+        "proxy.upstreamProviders (line 2): the id 'anthropic' appears twice "
+        "([0] and [1])",
     ),
     (
         "proxy:\n  upstreamProviders:\n    - {id: 'has space'}\n",
@@ -654,3 +656,41 @@ def test_example_config_loads() -> None:
         pytest.skip("examples/config.yaml is not written yet")
     config = load_config(EXAMPLE, env={}, must_exist=True)
     assert config.base_url is not None
+
+
+@pytest.mark.parametrize(
+    ("entry", "missing"),
+    [
+        ("{id: nope}", "baseUrl and api"),
+        ("{id: corp, baseUrl: 'https://llm.corp.test/v1'}", "api"),
+        ("{id: corp, api: openai-completions}", "baseUrl"),
+    ],
+)
+def test_an_upstream_that_is_neither_built_in_nor_defined_is_named(
+    tmp_path: Path, entry: str, missing: str
+) -> None:
+    problem = problem_of(tmp_path, f"proxy:\n  upstreamProviders:\n    - {entry}\n")
+    assert "proxy.upstreamProviders[0] (line 3)" in problem
+    assert f"to define your own, give it {missing}" in problem
+
+
+def test_every_bad_upstream_is_reported_at_once(tmp_path: Path) -> None:
+    text = "proxy:\n  upstreamProviders:\n    - {id: x1}\n    - {id: x2}\n"
+    problem = problem_of(tmp_path, text)
+    assert "2 problems" in problem
+    assert "'x1' is not a built-in upstream" in problem
+    assert "'x2' is not a built-in upstream" in problem
+
+
+def test_a_huge_file_is_refused_with_a_hint(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("# " + "x" * 2_000_000 + "\n")
+    with pytest.raises(ConfigError, match="is this the right file"):
+        load_config(path, env={})
+
+
+def test_deep_nesting_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("proxy: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        load_config(path, env={})

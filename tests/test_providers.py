@@ -18,6 +18,7 @@ from aperture_proxy.upstreams import (
     BUILTIN_UPSTREAMS,
     Api,
     UpstreamOverride,
+    builtin,
     resolve_upstream,
 )
 
@@ -126,7 +127,7 @@ def test_table_shows_every_column_and_shortens_model_lists() -> None:
     provider = GatewayProvider(
         id="openai", name="OpenAI", models=[f"m{i}" for i in range(6)]
     )
-    table = format_table(match_providers(catalogue(provider), list(BUILTIN_UPSTREAMS)))
+    table = format_table(match_providers(catalogue(provider), builtin(["openai"])))
     header, row = table.splitlines()
     assert header.split() == [
         "gateway",
@@ -140,3 +141,23 @@ def test_table_shows_every_column_and_shortens_model_lists() -> None:
     ]
     assert row.split()[:5] == ["openai", "openai", "id", "openai-responses", f"{GW}/v1"]
     assert row.endswith("m0, m1, m2, m3, … 2 more")
+
+
+def test_an_upstream_no_gateway_provider_matches_still_gets_a_row() -> None:
+    rows = match_providers(catalogue(), builtin(["groq"]))
+    assert [(r.provider, r.upstream and r.upstream.id, r.target) for r in rows] == [
+        (None, "groq", f"{GW}/v1")
+    ]
+    assert format_table(rows).splitlines()[1].split()[:2] == ["-", "groq"]
+
+
+@pytest.mark.parametrize(
+    ("gateway_id", "upstream_id"),
+    [("gemini", "google"), ("vertex", "google-vertex"), ("bedrock", "amazon-bedrock")],
+)
+def test_common_gateway_ids_match_their_upstream(
+    gateway_id: str, upstream_id: str
+) -> None:
+    gateway_provider = GatewayProvider(id=gateway_id, name=gateway_id)
+    rows = match_providers(catalogue(gateway_provider), list(BUILTIN_UPSTREAMS))
+    assert provider_for(rows, upstream_id) == gateway_id

@@ -143,3 +143,17 @@ def _raw_http(proxy: Proxy, request: bytes) -> tuple[int, bytes]:
             data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     return int(head.split(b" ", 2)[1]), body
+
+
+def test_a_chunked_upload_reaches_the_gateway_with_its_length(
+    gateway: SimulatedGateway, client: httpx.Client
+) -> None:
+    parts = [b'{"model": "gpt-5.1", ', b'"messages": []}']
+    answer = client.post(
+        CHAT, content=iter(parts), headers={"content-type": "application/json"}
+    )
+    assert answer.status_code == 200
+    record = only(gateway, "/v1/chat/completions")
+    assert record.header("transfer-encoding") is None
+    assert record.header("content-length") == str(len(b"".join(parts)))
+    assert record.body_bytes() == b"".join(parts)
