@@ -352,3 +352,17 @@ def test_a_new_file_is_private_to_the_user(
     assert run("generate", "pi", "--gateway", gw.url).code == 0
     assert os.stat(home.pi).st_mode & 0o777 == 0o600
     assert sorted(p.name for p in home.pi.parent.iterdir()) == ["models.json"]
+
+
+def test_a_place_that_cannot_be_written_is_an_error(
+    gw: SimulatedGateway, run: Any, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("", encoding="utf-8")
+    target = blocker / "models.json"
+    result = run("generate", "pi", "--gateway", gw.url, "--output", str(target))
+    assert result.code == 1
+    assert result.err.endswith(
+        f"error: {target}: cannot be read (Not a directory); check its permissions\n"
+    )
+    assert blocker.read_text(encoding="utf-8") == ""
