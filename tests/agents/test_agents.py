@@ -308,7 +308,9 @@ def test_opencode_run_mode(
     assert "claude-sonnet-4-5" in models, models
     main = messages[models.index("claude-sonnet-4-5")]
     assert main.body_json()["tools"], "opencode sent no tools"
-    assert main.header("x-session-id")
+    # opencode names its session itself; the proxy keeps that id.
+    assert main.header("x-session-id") == main.header("x-session-affinity")
+    assert (main.header("x-session-id") or "").startswith("ses_")
     assert leaked_credentials(records, ANTHROPIC_KEY) == []
     check_side_calls(calls)
     report("opencode", OPENCODE[1], run, calls, f"models asked: {', '.join(models)}")
