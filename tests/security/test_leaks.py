@@ -188,13 +188,15 @@ def test_no_secret_is_stored_logged_or_forwarded(
             f" api: openai-completions, apiPaths: [/chat/], credentials: {mode}}}"
         )
         config.write_text("proxy:\n  upstreamProviders:\n" + "\n".join(entries) + "\n")
-        web = ["--web", "--web-port", str(web_port)] if ui == "mitmweb" else []
+        # mitmweb has no dumper, so no flow_detail; mitmdump prints every flow whole.
+        if ui == "mitmweb":
+            shown = ["--web", "--web-port", str(web_port)]
+        else:
+            shown = ["--set", "flow_detail=4"]
         extra = [
-            *web,
+            *shown,
             "--set",
             "termlog_verbosity=debug",
-            "--set",
-            "flow_detail=4",
             "--set",
             "ssl_insecure=true",
         ]
