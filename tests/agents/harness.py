@@ -10,7 +10,6 @@ tunnelled ones included.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -203,11 +202,6 @@ def llm_requests(records: Iterable[RecordedRequest], prefix: str) -> list[Any]:
     return [r for r in records if r.method == "POST" and r.path.startswith(prefix)]
 
 
-def seconds_between(first: float | None, then: float | None) -> float:
-    assert first is not None and then is not None, (first, then)
-    return then - first
-
-
 def env_names(env: Mapping[str, str]) -> str:
     return " ".join(sorted(env))
 
@@ -223,12 +217,3 @@ def workspace(tmp_path: Path) -> Path:
     path.mkdir(exist_ok=True)
     (path / "README.md").write_text("A scratch project for an agent test.\n")
     return path
-
-
-def clean_process_env() -> dict[str, str]:
-    """This process's environment without proxy variables a developer may have."""
-    return {
-        k: v
-        for k, v in os.environ.items()
-        if k.lower() not in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
-    }
