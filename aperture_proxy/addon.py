@@ -39,6 +39,7 @@ from aperture_proxy.guard import (
     to_headers,
 )
 from aperture_proxy.health import GatewayHealth
+from aperture_proxy.model_check import is_missing
 from aperture_proxy.providers import match_providers, provider_for
 from aperture_proxy.rewrite import (
     REDACTED,
@@ -58,6 +59,7 @@ from aperture_proxy.upstreams import (
 log = logging.getLogger("aperture_proxy")
 
 MARKER = ":twisted_rightwards_arrows:"
+MISSING_MODEL_MARKER = ":warning:"
 RESTARTING = "aperture is restarting"
 DEFAULT_RETRY_AFTER = 5
 DEFAULT_REFRESH = 300
@@ -395,6 +397,11 @@ class Aperture:
             else "",
         )
 
+        if route.upstream.check_gateway_models and self._model_missing(
+            flow, route, provider, model
+        ):
+            return
+
         cause = await self.health.check()
         if cause is not None:
             message = (
@@ -404,6 +411,34 @@ class Aperture:
             )
             log.error("gateway %s unreachable: %s", self.table.gateway, cause)
             refuse(flow, route.api, 502, message)
+
+    def _model_missing(
+        self, flow: http.HTTPFlow, route: Route, provider: str | None, model: str | None
+    ) -> bool:
+        """Note (or, with ``onMissingModel: block``, refuse) a request for a model
+        the matching gateway provider does not serve; True when refused."""
+        if not is_missing(self.catalogue, provider, model):
+            return False
+        assert provider is not None and model is not None
+        if (provider, model) not in self._warned_models:
+            self._warned_models.add((provider, model))
+            log.warning(
+                "the gateway provider %s does not serve the model %s asked of %s",
+                provider,
+                printable(model),
+                route.upstream.id,
+            )
+        flow.marked = MISSING_MODEL_MARKER
+        flow.comment += f" (model {model} not served by {provider})"
+        flow.metadata[META_KEY]["model_missing"] = True
+        if route.upstream.on_missing_model != "block":
+            return False
+        message = (
+            f"the Aperture gateway provider {provider!r} does not serve the model "
+            f"{model!r}; pick one it serves (aperture-proxy providers lists them)"
+        )
+        refuse(flow, route.api, 404, message)
+        return True
 
     @fail_closed
     def responseheaders(self, flow: http.HTTPFlow) -> None:

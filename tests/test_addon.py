@@ -264,3 +264,72 @@ def test_listening_beyond_loopback_without_auth_warns(
     tctx.options.update(listen_host="127.0.0.1")
     addon._warn_if_exposed()
     assert caplog.text == ""
+
+
+def _checking(
+    tctx: taddons.context, addon: Aperture, tmp_path: Path, action: str
+) -> None:
+    from datetime import UTC, datetime
+
+    from aperture_proxy.gateway import Catalogue, GatewayProvider
+
+    config = tmp_path / "check.yaml"
+    config.write_text(
+        "proxy:\n  upstreamProviders:\n"
+        "    - {id: anthropic, shouldCheckGatewayModels: true, "
+        f"onMissingModel: {action}}}\n"
+    )
+    tctx.configure(addon, aperture_config=str(config))
+    served = GatewayProvider(id="anthropic", name="A", models=["claude-sonnet-4-5"])
+    addon._use_catalogue(
+        Catalogue(
+            gateway=GW, providers=[served], models={}, fetched_at=datetime.now(UTC)
+        )
+    )
+    assert addon.health is not None
+    addon.health.mark_ok()
+
+
+def _ask(addon: Aperture, model: str) -> http.HTTPFlow:
+    body = json.dumps({"model": model}).encode()
+    flow = flow_for("https://api.anthropic.com/v1/messages", {"x-api-key": "k"}, body)
+    run(addon, flow)
+    return flow
+
+
+def test_a_missing_model_is_warned_once_and_marked(
+    ctx: Ctx, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    tctx, addon = ctx
+    _checking(tctx, addon, tmp_path, "warn")
+    first, second = _ask(addon, "claude-nope"), _ask(addon, "claude-nope")
+    assert first.response is None and second.response is None  # still forwarded
+    assert first.marked == ":warning:"
+    assert first.comment.endswith("(model claude-nope not served by anthropic)")
+    assert caplog.text.count("does not serve the model claude-nope") == 1
+    served = _ask(addon, "claude-sonnet-4-5")
+    assert served.marked == ":twisted_rightwards_arrows:"
+
+
+def test_a_missing_model_is_refused_in_the_providers_shape_when_blocking(
+    ctx: Ctx, tmp_path: Path
+) -> None:
+    tctx, addon = ctx
+    _checking(tctx, addon, tmp_path, "block")
+    flow = _ask(addon, "claude-nope")
+    assert flow.response is not None
+    assert flow.response.status_code == 404
+    error = json.loads(flow.response.content or b"")
+    assert error["type"] == "error"
+    assert error["error"]["type"] == "not_found_error"
+    assert "'claude-nope'" in error["error"]["message"]
+    assert _ask(addon, "claude-sonnet-4-5").response is None
+
+
+def test_unconfigured_addon_refuses_instead_of_passing_through() -> None:
+    addon = Aperture()
+    flow = flow_for("https://api.anthropic.com/v1/messages", {"x-api-key": "SECRET"})
+    addon.requestheaders(flow)
+    assert flow.response is not None
+    assert flow.response.status_code == 502
+    assert "x-api-key" not in flow.request.headers
