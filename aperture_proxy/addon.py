@@ -267,6 +267,15 @@ class Aperture:
         for task in (self._refresh, self._watch):
             if task is not None:
                 task.cancel()
+        if not ctx.master.should_exit.is_set():
+            # Unloaded while mitmproxy keeps running (a -s script removed or
+            # reloaded): a proxy without this addon would forward agents' keys
+            # to the real providers, so it stops instead.
+            log.error(
+                "the aperture-proxy addon was unloaded; stopping the proxy so that "
+                "nothing reaches the real providers. Start it again to continue."
+            )
+            ctx.master.shutdown()
 
     async def refresh_catalogue(self) -> None:
         """Fetch the gateway's catalogue, falling back to the cached one."""

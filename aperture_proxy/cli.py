@@ -78,6 +78,9 @@ def _routing_summary(cfg: config_mod.Config) -> tuple[str, bool]:
 def _check_port_free(host: str, port: int) -> None:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family) as probe:
+        # As mitmproxy's own listener does: old connections in TIME-WAIT do not
+        # make a port busy.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:

@@ -20,6 +20,9 @@ from mitmproxy.master import Master
 
 from aperture_proxy.addon import Aperture
 
+#: mitmweb's default flow list columns (mitmproxy 12).
+WEB_COLUMNS = ["tls", "icon", "path", "method", "status", "size", "time"]
+
 
 class StartError(Exception):
     """The proxy could not start; the message says why and what to do."""
@@ -87,6 +90,8 @@ async def _run(setup: ProxySetup) -> None:
                 "web_host": "127.0.0.1",
                 "web_port": setup.web_port,
                 "web_password": setup.web_token,
+                # The rerouting note is the point of looking; show it by default.
+                "web_columns": [*WEB_COLUMNS, "comment"],
             }
         opts.update(**updates)
         opts.set(*setup.mitm_options)
