@@ -1,4 +1,4 @@
-"""The excerpts in docs/dedicated.md are what the writers really generate."""
+"""The README's dedicated-mode excerpts are what the writers really generate."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from aperture_proxy.sim import SimulatedGateway
 from tests.dedicated.conftest import Home
 
-DOC = Path(__file__).parents[2] / "docs" / "dedicated.md"
+DOC = Path(__file__).parents[2] / "README.md"
 DOC_GATEWAY = "http://ai.example-tailnet.ts.net"
 EXCERPT = re.compile(
     r"<!-- excerpt: (?P<fmt>[\w-]+) -->\n```\w*\n(?P<body>.*?)```", re.S
