@@ -14,6 +14,7 @@ from typing import Any
 
 from bench import (
     cold_start,
+    hooks,
     latency,
     load,
     memory,
@@ -22,8 +23,7 @@ from bench import (
     streaming,
     throughput,
 )
-from bench.clients import Lane, TargetName, chat_body, lanes, rotated, small_body
-from bench.latency import JSON
+from bench.clients import JSON, Lane, TargetName, chat_body, lanes, rotated, small_body
 from bench.processes import BENCH_KEY, Gateway, Proxy, Workspace, closing_all
 from bench.sizes import Sizes
 
@@ -46,11 +46,30 @@ def interleaved(
         for lane in rotated(chosen, rep):
             result = measure(lane)
             results[lane.key].append(result)
-            brief = ", ".join(
-                f"{k} {v:.2f}" for k, v in list(result.items())[:3] if _number(v)
-            )
-            say(f"{name} {lane.key:12} rep {rep + 1}: {brief}")
+            say(f"{name} {lane.key:12} rep {rep + 1}: {_brief(result)}")
     return results
+
+
+def rounds(
+    name: str,
+    chosen: list[Lane],
+    reps: int,
+    measure_round: Callable[[list[Lane]], dict[str, dict[str, Any]]],
+) -> dict[str, list[dict[str, Any]]]:
+    """``reps`` repetitions of a scenario that measures several lanes in one go,
+    one HTTP version at a time (so each proxy's CPU time is one version's)."""
+    groups = [[lane for lane in chosen if lane.protocol == p] for p in PROTOCOLS]
+    results: dict[str, list[dict[str, Any]]] = {}
+    for rep in range(reps):
+        for group in rotated(groups, rep):
+            for key, result in measure_round(group).items():
+                results.setdefault(key, []).append(result)
+                say(f"{name} {key:12} rep {rep + 1}: {_brief(result)}")
+    return results
+
+
+def _brief(result: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v:.2f}" for k, v in list(result.items())[:3] if _number(v))
 
 
 def _number(value: object) -> bool:
@@ -95,6 +114,7 @@ class Run:
     def run(self) -> None:
         sizes, workspace = self.sizes, self.workspace
         self.raw["routes"] = self.timed("routes", lambda: routes.measure(sizes))
+        self.raw["hooks"] = self.timed("hooks", lambda: hooks.measure(workspace, sizes))
         gateway = Gateway(workspace)
         ours = Proxy("ours", workspace, gateway.url)
         with closing_all(gateway, ours):
@@ -104,14 +124,15 @@ class Run:
                 baseline.wait_ready()
                 chosen = self._lanes(gateway, baseline, ours)
                 check_rewrite(gateway, chosen[1:], chat_body(sizes.body_bytes, False))
-                self.timed("latency", lambda: self._latency(gateway, chosen))
+                pids = {"baseline": baseline.pid, "ours": ours.pid}
+                self.timed("latency", lambda: self._latency(gateway, chosen, pids))
             # Streamed answers: the baseline streams bodies over 150 bytes.
             with Proxy("baseline", workspace, gateway.url, streaming=True) as baseline:
                 baseline.wait_ready()
                 chosen = self._lanes(gateway, baseline, ours)
                 check_rewrite(gateway, chosen[1:], small_body(stream=False))
                 pids = {"baseline": baseline.pid, "ours": ours.pid}
-                self.timed("streams", lambda: self._streams(gateway, chosen, pids))
+                self._streams(gateway, chosen, pids)
                 self.timed("load", lambda: self._load(gateway, chosen))
             self.timed("cold_start", lambda: self._cold_start(gateway))
 
@@ -119,16 +140,18 @@ class Run:
         proxies: dict[TargetName, str] = {"baseline": baseline.url, "ours": ours.url}
         return lanes(gateway.url, proxies, self.workspace.ca)
 
-    def _latency(self, gateway: Gateway, chosen: list[Lane]) -> None:
+    def _latency(
+        self, gateway: Gateway, chosen: list[Lane], pids: dict[str, int]
+    ) -> None:
         sizes = self.sizes
         with contextlib.ExitStack() as stack:
             clients = {lane.key: stack.enter_context(lane.client()) for lane in chosen}
             latency.prepare(gateway, sizes)
-            self.raw["latency"] = interleaved(
+            self.raw["latency"] = rounds(
                 "latency",
                 chosen,
                 sizes.reps,
-                lambda lane: latency.measure(lane, clients[lane.key], sizes),
+                lambda group: latency.measure_round(group, clients, sizes, pids),
             )
         for lane in chosen:
             version = self.raw["latency"][lane.key][0]["http_version"]
@@ -142,37 +165,51 @@ class Run:
         sizes, raw = self.sizes, self.raw
         with contextlib.ExitStack() as stack:
             clients = {lane.key: stack.enter_context(lane.client()) for lane in chosen}
-            streaming.prepare_paced(gateway, sizes)
-            raw["sse"] = interleaved(
-                "sse",
-                chosen,
-                sizes.reps,
-                lambda lane: streaming.measure_paced(lane, clients[lane.key], sizes),
-            )
-            streaming.prepare_unpaced(gateway, sizes)
-            raw["ttfb"] = interleaved(
-                "ttfb",
-                chosen,
-                sizes.reps,
-                lambda lane: streaming.measure_ttfb(lane, clients[lane.key], sizes),
-            )
-            gateway.clear()
 
-            throughput.prepare(gateway, sizes)
-            raw["throughput"] = throughput.run(chosen, sizes, say)
-            gateway.clear()
+            def sse() -> Any:
+                streaming.prepare_paced(gateway, sizes)
+                return interleaved(
+                    "sse",
+                    chosen,
+                    sizes.reps,
+                    lambda lane: streaming.measure_paced(
+                        lane, clients[lane.key], sizes
+                    ),
+                )
 
-            memory.prepare(gateway, sizes)
-            raw["memory"] = interleaved(
-                "memory",
-                chosen,
-                sizes.memory_reps,
-                lambda lane: memory.measure(
-                    lane, clients[lane.key], sizes, pids.get(lane.target)
-                ),
-            )
-            gateway.configure(reply="ok", chunks=1)
-            gateway.clear()
+            def ttfb() -> Any:
+                streaming.prepare_unpaced(gateway, sizes)
+                return rounds(
+                    "ttfb",
+                    chosen,
+                    sizes.reps,
+                    lambda group: streaming.measure_ttfb_round(group, clients, sizes),
+                )
+
+            def streams() -> Any:
+                throughput.prepare(gateway, sizes)
+                return throughput.run(chosen, sizes, pids, say)
+
+            def big() -> Any:
+                memory.prepare(gateway, sizes)
+                return interleaved(
+                    "memory",
+                    chosen,
+                    sizes.memory_reps,
+                    lambda lane: memory.measure(
+                        lane, clients[lane.key], sizes, pids.get(lane.target)
+                    ),
+                )
+
+            for name, phase in (
+                ("sse", sse),
+                ("ttfb", ttfb),
+                ("throughput", streams),
+                ("memory", big),
+            ):
+                raw[name] = self.timed(name, phase)
+                gateway.configure(reply="ok", chunks=1)
+                gateway.clear()
 
     def _load(self, gateway: Gateway, chosen: list[Lane]) -> None:
         expected = load.prepare(gateway, self.sizes)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import ssl
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -25,6 +25,7 @@ Protocol = Literal["h1", "h2"]
 TargetName = Literal["direct", "baseline", "ours"]
 
 PROVIDER_URL = "https://api.openai.com/v1/chat/completions"
+JSON = {"content-type": "application/json"}
 MODEL = "gpt-5.1"
 
 
@@ -130,3 +131,15 @@ def rotated[T](items: list[T], round_: int) -> list[T]:
     """
     shift = round_ % len(items)
     return items[shift:] + items[:shift]
+
+
+def round_robin[T](
+    chosen: list[Lane], count: int, one: Callable[[Lane], T]
+) -> dict[str, list[T]]:
+    """``count`` calls of ``one`` per lane, taking turns call by call in a
+    rotated order, so a change in the machine's load hits every lane alike."""
+    results: dict[str, list[T]] = {lane.key: [] for lane in chosen}
+    for turn in range(count):
+        for lane in rotated(chosen, turn):
+            results[lane.key].append(one(lane))
+    return results

@@ -15,8 +15,7 @@ from typing import Any
 import httpx
 
 from aperture_proxy.catalogue_cache import cache_path
-from bench.clients import PROVIDER_URL, chat_body, rotated
-from bench.latency import JSON
+from bench.clients import JSON, PROVIDER_URL, chat_body, rotated
 from bench.processes import Kind, Proxy, Workspace, port_open
 from bench.sizes import Sizes
 

@@ -1,4 +1,8 @@
-"""Scenario 1: non-streamed request latency, 2 kB of JSON in and about 2 kB out."""
+"""Scenario 1: non-streamed request latency, 2 kB of JSON in and about 2 kB out.
+
+Requests are sequential, each lane on its own kept-alive connection, and the
+lanes take turns request by request.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,11 @@ from typing import Any
 
 import httpx
 
-from bench.clients import Lane, chat_body, reply_for_answer
+from bench.clients import JSON, Lane, chat_body, reply_for_answer, round_robin
+from bench.cpu import CpuMeter
 from bench.processes import Gateway
 from bench.sizes import Sizes
 from bench.stats import p50_p99
-
-JSON = {"content-type": "application/json"}
 
 
 def prepare(gateway: Gateway, sizes: Sizes) -> None:
@@ -20,35 +23,46 @@ def prepare(gateway: Gateway, sizes: Sizes) -> None:
     gateway.configure(reply=reply, chunks=1, delay=0.0, stamp_events=False)
 
 
-def measure(lane: Lane, client: httpx.Client, sizes: Sizes) -> dict[str, Any]:
-    """One batch of sequential requests on a kept-alive connection, in ms."""
+def measure_round(
+    chosen: list[Lane],
+    clients: dict[str, httpx.Client],
+    sizes: Sizes,
+    pids: dict[str, int],
+) -> dict[str, dict[str, Any]]:
+    """One repetition for ``chosen`` (lanes of one HTTP version): p50 and p99
+    of each lane's requests, and its proxy's CPU time per request, in ms."""
     body = chat_body(sizes.body_bytes, stream=False)
-    for _ in range(sizes.latency_warmup):
-        client.post(lane.url, content=body, headers=JSON)
+    answers: dict[str, httpx.Response] = {}
 
-    samples: list[float] = []
-    errors = 0
-    response: httpx.Response | None = None
-    for _ in range(sizes.latency_requests):
+    def one(lane: Lane) -> float | None:
         started = time.perf_counter()
         try:
-            response = client.post(lane.url, content=body, headers=JSON)
+            response = clients[lane.key].post(lane.url, content=body, headers=JSON)
         except httpx.HTTPError:
-            errors += 1
-            continue
+            return None
         elapsed = time.perf_counter() - started
-        if response.status_code != 200:
-            errors += 1
-            continue
-        samples.append(elapsed * 1000)
-    if not samples:
-        raise RuntimeError(f"{lane.key}: every latency request failed")
-    assert response is not None
-    return {
-        **p50_p99(samples),
-        "n": len(samples),
-        "errors": errors,
-        "request_bytes": len(body),
-        "answer_bytes": len(response.content),
-        "http_version": response.http_version,
-    }
+        answers[lane.key] = response
+        return elapsed * 1000 if response.status_code == 200 else None
+
+    round_robin(chosen, sizes.latency_warmup, one)
+    meter = CpuMeter({lane.target: pids[lane.target] for lane in chosen if lane.proxy})
+    meter.start()
+    timed = round_robin(chosen, sizes.latency_requests, one)
+    meter.stop()
+    results = {}
+    for key, values in timed.items():
+        target = key.split("/")[1]
+        samples = [v for v in values if v is not None]
+        if not samples:
+            raise RuntimeError(f"{key}: every latency request failed")
+        results[key] = {
+            **p50_p99(samples),
+            "n": len(samples),
+            "errors": len(values) - len(samples),
+            "request_bytes": len(body),
+            "answer_bytes": len(answers[key].content),
+            "http_version": answers[key].http_version,
+        }
+        if target in meter.used:
+            results[key]["cpu_ms"] = meter.used[target] * 1000 / len(values)
+    return results

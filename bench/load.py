@@ -16,8 +16,7 @@ from typing import Any
 
 import httpx
 
-from bench.clients import Lane, small_body
-from bench.latency import JSON
+from bench.clients import JSON, Lane, small_body
 from bench.processes import Gateway
 from bench.sizes import Sizes
 

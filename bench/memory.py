@@ -17,24 +17,11 @@ from typing import Any
 
 import httpx
 
-from bench.clients import Lane, small_body
-from bench.latency import JSON
-from bench.processes import Gateway
+from bench.clients import JSON, Lane, small_body
+from bench.processes import Gateway, process_tree
 from bench.sizes import MB, Sizes
 
 SAMPLE_EVERY = 0.010
-
-
-def process_tree(pid: int) -> list[int]:
-    """``pid`` and its live descendants."""
-    pids, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        pids.append(current)
-        for children in Path(f"/proc/{current}/task").glob("*/children"):
-            with contextlib.suppress(OSError):
-                todo += [int(c) for c in children.read_text().split()]
-    return pids
 
 
 def status_kb(pids: list[int], field: str) -> int:

@@ -78,6 +78,18 @@ class Workspace:
         return ssl.create_default_context(cafile=self.ca)
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its live descendants."""
+    pids, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        pids.append(current)
+        for children in Path(f"/proc/{current}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                todo += [int(c) for c in children.read_text().split()]
+    return pids
+
+
 def port_open(port: int) -> bool:
     try:
         socket.create_connection(("127.0.0.1", port), timeout=0.5).close()

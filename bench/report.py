@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import statistics
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -71,7 +72,7 @@ def now() -> str:
 
 def _lane_medians(reps_by_lane: dict[str, Reps], fields: list[str]) -> dict[str, Any]:
     return {
-        key: {"reps": reps, **{f: over_reps(reps, f) for f in fields}}
+        key: {"reps": reps, **{f: over_reps(reps, f) for f in fields if f in reps[0]}}
         for key, reps in reps_by_lane.items()
     }
 
@@ -80,7 +81,7 @@ def summarise(raw: dict[str, Any]) -> dict[str, Any]:
     """Medians per lane for every scenario, keeping the repetitions."""
     cold = raw["cold_start"]
     return {
-        "latency": _lane_medians(raw["latency"], ["p50", "p99"]),
+        "latency": _lane_medians(raw["latency"], ["p50", "p99", "cpu_ms"]),
         "sse": _lane_medians(raw["sse"], ["delay_p50", "delay_p99", "ttfb"]),
         "ttfb": _lane_medians(raw["ttfb"], ["p50", "p99"]),
         "throughput": {
@@ -89,6 +90,9 @@ def summarise(raw: dict[str, Any]) -> dict[str, Any]:
                 "streams_per_s": over_reps(reps, "streams_per_s"),
                 "mb_per_s": over_reps(reps, "mb_per_s"),
                 "errors": sum(r["errors"] for r in reps),
+                **(
+                    {"cpu_ms": over_reps(reps, "cpu_ms")} if "cpu_ms" in reps[0] else {}
+                ),
             }
             for key, reps in raw["throughput"].items()
         },
@@ -126,7 +130,24 @@ def summarise(raw: dict[str, Any]) -> dict[str, Any]:
         }
         | {"catalogue_cached": cold["catalogue_cached"]},
         "load": raw["load"],
+        "hooks": _hooks(raw["hooks"]),
     }
+
+
+def _hooks(reps: Reps) -> dict[str, Any]:
+    """Median over repetitions of each side's per-hook and total µs."""
+    sides: dict[str, Any] = {}
+    for side in ("baseline", "ours"):
+        per_rep = [rep[side] for rep in reps]
+        names = per_rep[0]["hooks_us"]
+        sides[side] = {
+            "total_us": over_reps(per_rep, "total_us"),
+            "hooks_us": {
+                name: statistics.median(r["hooks_us"][name] for r in per_rep)
+                for name in names
+            },
+        }
+    return {"reps": reps, **sides}
 
 
 # -- goals -----------------------------------------------------------------------
@@ -254,11 +275,13 @@ class Row:
 ROWS = (
     Row("latency p50 (ms)", "latency", "p50"),
     Row("latency p99 (ms)", "latency", "p99"),
+    Row("proxy CPU per request (ms)", "latency", "cpu_ms", "{:.3f}"),
     Row("SSE event delay p50 (ms)", "sse", "delay_p50"),
     Row("SSE event delay p99 (ms)", "sse", "delay_p99"),
     Row("TTFB p50 (ms)", "ttfb", "p50"),
     Row("TTFB p99 (ms)", "ttfb", "p99"),
     Row("throughput, 64 streams (streams/s)", "throughput", "streams_per_s", "{:.0f}"),
+    Row("proxy CPU per stream (ms)", "throughput", "cpu_ms", "{:.2f}"),
     Row("200 MB stream (MB/s)", "memory", "mb_per_s", "{:.0f}"),
     Row("proxy RSS growth, 200 MB (MB)", "memory", "growth_mb", "{:.1f}", False),
 )
@@ -341,8 +364,14 @@ def markdown(result: dict[str, Any]) -> str:
     ]
     extra = ["", "| measure | baseline | ours | ours / baseline |", "|---|--:|--:|--:|"]
     extra += [_pair_row(label, base, ours) for label, base, ours in _process_rows(s)]
-    routes = s["routes"]
+    routes, hook = s["routes"], s["hooks"]
     extra += [
+        "",
+        "Hooks per request, in process (µs, median): baseline's modify_headers "
+        f"and map_remote {hook['baseline']['total_us']:.0f}, ours "
+        f"{hook['ours']['total_us']:.0f} ("
+        + ", ".join(f"{k} {v:.0f}" for k, v in hook["ours"]["hooks_us"].items())
+        + ").",
         "",
         f"Route lookups with {routes['entries']} upstream entries: "
         f"{routes['lookups_per_s'] / 1000:.0f}k/s "

@@ -36,7 +36,11 @@ class Sizes:
     stream_clients: int = 64
     """Concurrent streaming clients of the throughput scenario."""
 
-    stream_seconds: float = 3.0
+    stream_rounds: int = 10
+    """Throughput rounds per lane; many short rounds interleave the lanes more
+    finely than a few long ones."""
+
+    stream_seconds: float = 1.5
     """How long each throughput round keeps starting new streams."""
 
     stream_events: int = 100
@@ -53,6 +57,9 @@ class Sizes:
 
     memory_reps: int = 5
     """Large answers per proxy and protocol."""
+
+    hook_flows: int = 2000
+    """Flows per repetition of the in-process hook microbenchmark."""
 
     route_entries: int = 1000
     """Upstream entries in the route table of the lookup microbenchmark."""
@@ -82,10 +89,12 @@ class Sizes:
             sse_events=5,
             ttfb_probes=3,
             stream_clients=4,
+            stream_rounds=2,
             stream_seconds=0.3,
             stream_events=5,
             big_body_bytes=2 * MB,
             memory_reps=1,
+            hook_flows=50,
             route_lookups=2000,
             cold_starts=1,
             load_clients=4,

@@ -14,8 +14,7 @@ from typing import Any
 
 import httpx
 
-from bench.clients import Lane, small_body
-from bench.latency import JSON
+from bench.clients import JSON, Lane, round_robin, small_body
 from bench.processes import Gateway
 from bench.sizes import Sizes
 from bench.stats import percentile
@@ -93,12 +92,18 @@ def measure_paced(lane: Lane, client: httpx.Client, sizes: Sizes) -> dict[str, A
     }
 
 
-def measure_ttfb(lane: Lane, client: httpx.Client, sizes: Sizes) -> dict[str, Any]:
-    """Time to the first event over several unpaced streams, in ms."""
-    _warm_up(lane, client)
-    samples = [_read_events(client, lane)[0] * 1000 for _ in range(sizes.ttfb_probes)]
+def measure_ttfb_round(
+    chosen: list[Lane], clients: dict[str, httpx.Client], sizes: Sizes
+) -> dict[str, dict[str, Any]]:
+    """Time to the first event over unpaced streams, lanes taking turns, in ms."""
+    for lane in chosen:
+        _warm_up(lane, clients[lane.key])
+    timed = round_robin(
+        chosen,
+        sizes.ttfb_probes,
+        lambda lane: _read_events(clients[lane.key], lane)[0] * 1000,
+    )
     return {
-        "p50": percentile(samples, 50),
-        "p99": percentile(samples, 99),
-        "n": len(samples),
+        key: {"p50": percentile(v, 50), "p99": percentile(v, 99), "n": len(v)}
+        for key, v in timed.items()
     }

@@ -17,8 +17,8 @@ from typing import Any
 
 import httpx
 
-from bench.clients import Lane, rotated, small_body
-from bench.latency import JSON
+from bench.clients import JSON, Lane, rotated, small_body
+from bench.cpu import CpuMeter
 from bench.processes import Gateway
 from bench.sizes import Sizes
 
@@ -64,32 +64,44 @@ async def _client_loop(
 
 
 async def _round(
-    lane: Lane, clients: list[httpx.AsyncClient], sizes: Sizes
+    lane: Lane,
+    clients: list[httpx.AsyncClient],
+    sizes: Sizes,
+    pids: dict[str, int],
 ) -> dict[str, Any]:
     body = small_body(stream=True)
     # Reopen whatever the gateway closed while this lane sat idle.
     await asyncio.gather(
         *(_one_stream(c, lane, body) for c in clients), return_exceptions=True
     )
+    meter = CpuMeter({lane.target: pids[lane.target]} if lane.proxy else {})
+    meter.start()
     started = time.perf_counter()
     deadline = started + sizes.stream_seconds
     results = await asyncio.gather(
         *(_client_loop(c, lane, body, deadline) for c in clients)
     )
     elapsed = time.perf_counter() - started
+    meter.stop()
     done = sum(r[0] for r in results)
     received = sum(r[2] for r in results)
-    return {
+    result = {
         "streams_per_s": done / elapsed,
         "mb_per_s": received / elapsed / 1e6,
         "streams": done,
         "errors": sum(r[1] for r in results),
         "seconds": elapsed,
     }
+    if lane.target in meter.used and done:
+        result["cpu_ms"] = meter.used[lane.target] * 1000 / done
+    return result
 
 
 async def _run(
-    lanes: list[Lane], sizes: Sizes, progress: Callable[[str], None]
+    lanes: list[Lane],
+    sizes: Sizes,
+    pids: dict[str, int],
+    progress: Callable[[str], None],
 ) -> dict[str, list[dict[str, Any]]]:
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     pools = {
@@ -101,9 +113,9 @@ async def _run(
     }
     reps: dict[str, list[dict[str, Any]]] = {lane.key: [] for lane in lanes}
     try:
-        for rep in range(sizes.reps):
+        for rep in range(sizes.stream_rounds):
             for lane in rotated(lanes, rep):
-                result = await _round(lane, pools[lane.key], sizes)
+                result = await _round(lane, pools[lane.key], sizes, pids)
                 reps[lane.key].append(result)
                 progress(
                     f"throughput {lane.key:12} rep {rep + 1}: "
@@ -117,7 +129,11 @@ async def _run(
 
 
 def run(
-    lanes: list[Lane], sizes: Sizes, progress: Callable[[str], None]
+    lanes: list[Lane],
+    sizes: Sizes,
+    pids: dict[str, int],
+    progress: Callable[[str], None],
 ) -> dict[str, list[dict[str, Any]]]:
-    """Every repetition of every lane; per lane, one result per repetition."""
-    return asyncio.run(_run(lanes, sizes, progress))
+    """Every round of every lane; per lane, one result per round. ``pids``
+    names each proxy's process, whose CPU time per stream is reported."""
+    return asyncio.run(_run(lanes, sizes, pids, progress))
