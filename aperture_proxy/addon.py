@@ -173,8 +173,8 @@ class Aperture:
         if not cfg.base_url:
             raise SettingsError(
                 "no Aperture gateway configured: pass --set aperture_gateway=URL, "
-                "set APERTURE_URL, or put baseUrl in the config file "
-                "(see examples/config.yaml)"
+                "set APERTURE_URL, or write a config file with "
+                "`aperture-proxy onboard`"
             )
         if not cfg.proxy.enabled:
             log.warning("proxy.enabled is false in %s: nothing is rerouted", path)

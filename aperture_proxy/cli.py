@@ -40,7 +40,7 @@ def _load(args: argparse.Namespace, *, need_gateway: bool = True) -> config_mod.
     if need_gateway and not cfg.base_url:
         raise UsageError(
             "no Aperture gateway configured: pass --gateway URL, set APERTURE_URL, "
-            f"or put baseUrl in {path} (see examples/config.yaml)"
+            f"or run `aperture-proxy onboard` (it writes baseUrl to {path})"
         )
     return cfg
 
@@ -220,8 +220,19 @@ def cmd_config(args: argparse.Namespace) -> int:
     path = config_mod.resolve_config_path(args.config)
     if args.config_command == "path":
         print(path)
+    elif args.config_command == "show" and args.sources:
+        from aperture_proxy.config_sources import show_with_sources
+
+        print(show_with_sources(path, args.gateway, os.environ), end="")
     elif args.config_command == "show":
         print(_load(args, need_gateway=False).to_yaml(), end="")
+    elif args.config_command == "set":
+        from aperture_proxy.config_sources import set_value
+
+        old, new, backup = set_value(path, args.key, args.value)
+        if backup is not None:
+            print(f"the previous file (with its comments) is saved as {backup}")
+        print(f"{args.key}: {old} → {new} in {path}")
     elif args.config_command == "import":
         cfg, warnings = config_mod.import_seed_config(Path(args.seed).expanduser())
         for warning in warnings:
@@ -301,11 +312,25 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the whole flow against the simulated gateway")
     demo.set_defaults(func=cmd_demo)
 
-    cfg = sub.add_parser("config", help="show, locate or import the config file")
+    cfg = sub.add_parser("config", help="show, set, locate or import the config file")
     _common(cfg)
     cfg_sub = cfg.add_subparsers(dest="config_command", required=True)
-    cfg_sub.add_parser("show", help="the effective config as YAML")
+    show = cfg_sub.add_parser("show", help="the effective config as YAML")
+    show.add_argument(
+        "--sources",
+        action="store_true",
+        help="say where each value comes from: file, env, flag or default",
+    )
     cfg_sub.add_parser("path", help="where the config file is")
+    setter = cfg_sub.add_parser(
+        "set",
+        help="change one setting in the file, validated",
+        description="KEY is dotted camelCase with [N] for list items, e.g. "
+        "proxy.listen or proxy.upstreamProviders[0].credentials; VALUE is read as "
+        "YAML (null removes the key, so its default applies).",
+    )
+    setter.add_argument("key", metavar="KEY")
+    setter.add_argument("value", metavar="VALUE")
     imp = cfg_sub.add_parser("import", help="import a Pi extension's aperture.json")
     imp.add_argument("seed", help="e.g. ~/.pi/agent/extensions/aperture.json")
     imp.add_argument("--force", action="store_true", help="replace an existing file")
@@ -316,6 +341,10 @@ def build_parser() -> argparse.ArgumentParser:
     from aperture_proxy.dedicated.commands import register as register_dedicated
 
     register_dedicated(sub)
+    from aperture_proxy import check, doctor, onboarding, settings_menu
+
+    for module in (onboarding, settings_menu, check, doctor):
+        module.register(sub)
     return parser
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "import_seed_config",
     "load_config",
     "normalize_gateway_url",
+    "read_config_data",
     "resolve_config_path",
     "write_config",
     "write_text_atomic",
@@ -457,8 +458,8 @@ _StrictLoader.add_constructor(
 
 
 _CREATE_HINT = (
-    "Copy examples/config.yaml there, or import a Pi extension's settings with "
-    "`aperture-proxy config import`."
+    "Create it with `aperture-proxy onboard`, copy examples/config.yaml there, or "
+    "import a Pi extension's settings with `aperture-proxy config import`."
 )
 
 
@@ -526,10 +527,22 @@ def top_level_mapping(data: Any, path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(
             f"{path}: the top level is {kind_of(data)}; expected a mapping of "
-            "settings such as `baseUrl:` and `proxy:` (see examples/config.yaml)",
+            "settings such as `baseUrl:` and `proxy:`; `aperture-proxy onboard` "
+            "writes a good one",
             path=path,
         )
     return data
+
+
+def read_config_data(path: Path) -> tuple[dict[str, Any], str]:
+    """The settings the file itself holds (no defaults) and its text.
+
+    A missing file gives `({}, "")`; any other problem is a ConfigError.
+    """
+    text = read_config_text(path, None)
+    if not text:
+        return {}, ""
+    return top_level_mapping(_parse_yaml(text, path), path), text
 
 
 def validate_config(data: dict[str, Any], path: Path, text: str) -> Config:

@@ -79,6 +79,7 @@ def test_configure_without_a_gateway_says_how_to_set_one() -> None:
         tctx.configure(addon)
     assert "aperture_gateway" in str(err.value)
     assert "APERTURE_URL" in str(err.value)
+    assert "write a config file with `aperture-proxy onboard`" in str(err.value)
 
 
 def test_configure_with_a_bad_config_file_names_it(

@@ -183,6 +183,7 @@ def test_run_without_a_gateway_explains_how_to_set_one() -> None:
     assert result.returncode == 2
     assert "no Aperture gateway configured" in result.stderr
     assert "--gateway" in result.stderr
+    assert "run `aperture-proxy onboard` (it writes baseUrl to " in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -143,9 +143,9 @@ def test_missing_file_that_must_exist_says_how_to_create_one(tmp_path: Path) -> 
         load_config(path, env={}, must_exist=True)
     message = str(caught.value)
     assert message.startswith(str(path))
+    assert "Create it with `aperture-proxy onboard`" in message
     assert "examples/config.yaml" in message
     assert "aperture-proxy config import" in message
-    assert "examples/config.yaml" in message
 
 
 def test_empty_file_gives_the_defaults(tmp_path: Path) -> None:
@@ -258,6 +258,7 @@ proxy:
 def test_top_level_that_is_not_a_mapping(tmp_path: Path) -> None:
     message = problem_of(tmp_path, "- baseUrl: ai\n")
     assert "the top level is a list; expected a mapping of settings" in message
+    assert "`aperture-proxy onboard` writes a good one" in message
 
 
 def test_unknown_top_level_key_suggests_the_close_one(tmp_path: Path) -> None:

@@ -1,4 +1,8 @@
-"""The dedicated-mode commands: `generate`, `sync`, `validate`, `onboard --complete`."""
+"""The dedicated-mode commands: `generate`, `sync`, `validate`, `onboard --complete`.
+
+`onboard` itself is registered by aperture_proxy.onboarding, which hands
+`--complete` to `complete_onboarding` here.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ from aperture_proxy.dedicated.validate import validate_file
 from aperture_proxy.dedicated.writer import Plan, Writer, apply_plan, make_plan
 from aperture_proxy.gateway import discover_sync
 
-__all__ = ["WRITERS", "register"]
+__all__ = ["WRITERS", "complete_onboarding", "onboarding_gaps", "register"]
 
 WRITERS: dict[str, Writer] = {
     "pi": PiWriter(),
@@ -38,13 +42,6 @@ WRITERS: dict[str, Writer] = {
     "claude-code": ClaudeCodeWriter(),
     "litellm": LitellmWriter(),
 }
-
-_WIZARD_MISSING = (
-    "the interactive onboarding wizard is not built yet. For now, import the Pi "
-    "extension's settings with `aperture-proxy config import "
-    "~/.pi/agent/extensions/aperture.json`, or copy examples/config.yaml to {path} "
-    "and edit it; then run `aperture-proxy onboard --complete`."
-)
 
 
 class _Failure(Exception):
@@ -172,7 +169,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _onboarding_gaps(cfg: config_mod.Config, models: Path) -> list[str]:
+def onboarding_gaps(cfg: config_mod.Config, models: Path) -> list[str]:
+    """What still keeps onboarding from being complete, one line each."""
     gaps = []
     if not cfg.base_url:
         gaps.append("no gateway URL: pass --gateway URL or set baseUrl in the config")
@@ -189,11 +187,9 @@ def _onboarding_gaps(cfg: config_mod.Config, models: Path) -> list[str]:
     return gaps
 
 
-def cmd_onboard(args: argparse.Namespace) -> int:
-    """Mark onboarding done once the setup validates (the wizard comes later)."""
+def complete_onboarding(args: argparse.Namespace) -> int:
+    """`onboard --complete`: mark onboarding done once the setup validates."""
     path = config_mod.resolve_config_path(args.config)
-    if not args.complete:
-        raise UsageError(_WIZARD_MISSING.format(path=path))
     # The file's own values: --gateway is stored below only when given here.
     cfg = config_mod.load_config(path, env={}, must_exist=bool(args.config))
     if args.gateway:
@@ -206,7 +202,7 @@ def cmd_onboard(args: argparse.Namespace) -> int:
             os.environ[config_mod.GATEWAY_ENV]
         )
     models = Path(args.models).expanduser() if args.models else None
-    gaps = _onboarding_gaps(cfg, models or pi_agent_dir() / "models.json")
+    gaps = onboarding_gaps(cfg, models or pi_agent_dir() / "models.json")
     if gaps:
         print("onboarding is not complete:", file=sys.stderr)
         for gap in gaps:
@@ -256,13 +252,3 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "path", nargs="?", help="default: $PI_CODING_AGENT_DIR or ~/.pi/agent"
     )
     val.set_defaults(func=cmd_validate)
-
-    onboard = sub.add_parser(
-        "onboard", help="mark onboarding done (--complete); the wizard comes later"
-    )
-    onboard.add_argument(
-        "--complete", action="store_true", help="mark done once the setup validates"
-    )
-    onboard.add_argument("--models", metavar="PATH", help="the Pi models.json to check")
-    _common(onboard)
-    onboard.set_defaults(func=cmd_onboard)

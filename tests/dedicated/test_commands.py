@@ -234,16 +234,15 @@ def test_validate_of_a_missing_file(home: Home, run: Any) -> None:
 # --- onboard ---
 
 
-def test_onboard_without_complete_points_to_the_alternatives(
+def test_onboard_without_a_terminal_or_yes_says_how_to_script_it(
     home: Home, run: Any
 ) -> None:
     result = run("onboard")
     assert result.code == 2
     assert result.err == (
-        "error: the interactive onboarding wizard is not built yet. For now, import "
-        "the Pi extension's settings with `aperture-proxy config import "
-        "~/.pi/agent/extensions/aperture.json`, or copy examples/config.yaml to "
-        f"{home.config} and edit it; then run `aperture-proxy onboard --complete`.\n"
+        "error: onboard asks its questions in a terminal; in a script pass --yes "
+        "and answer with flags, e.g. `aperture-proxy onboard --yes --gateway ai "
+        "--enable proxy --upstream anthropic`\n"
     )
     assert not home.config.exists()
 
