@@ -267,9 +267,13 @@ def _assign(data: dict[str, Any], effective: Any, path: KeyPath, value: Any) -> 
         child = _step(node, part)
         wanted = list if isinstance(path[depth + 1], int) else dict
         if not isinstance(child, wanted):
-            # Missing, or a shorthand (a plain id): start from what is in effect.
+            # A missing list starts as the one in effect, so [N] means what
+            # `config show` lists; a shorthand entry (a plain id) is expanded.
+            # A missing mapping starts empty: its defaults stay defaults.
             child = copy.deepcopy(effective)
-            if not isinstance(child, wanted):
+            if not isinstance(child, wanted) or (
+                wanted is dict and _step(node, part) is None
+            ):
                 child = wanted()
             if isinstance(part, int):
                 _check_index(node, part, path[: depth + 1])

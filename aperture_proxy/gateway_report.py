@@ -6,7 +6,7 @@ from aperture_proxy.catalogue_cache import Catalogue
 from aperture_proxy.gateway import discover_sync
 from aperture_proxy.prompts import printable
 
-__all__ = ["ask_gateway", "model_count", "serves_line", "summary_lines"]
+__all__ = ["ask_gateway", "model_count", "plural", "serves_line", "summary_lines"]
 
 HEALTH_TIMEOUT = 10.0
 
@@ -26,21 +26,22 @@ def model_count(catalogue: Catalogue) -> int:
     return len({m for p in catalogue.providers for m in p.models})
 
 
-def _plural(count: int, word: str) -> str:
+def plural(count: int, word: str) -> str:
+    """`1 model`, `2 models`."""
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def serves_line(catalogue: Catalogue) -> str:
     """`http://ai answers: 3 providers, 7 models`."""
-    providers = _plural(len(catalogue.providers), "provider")
-    models = _plural(model_count(catalogue), "model")
+    providers = plural(len(catalogue.providers), "provider")
+    models = plural(model_count(catalogue), "model")
     return f"{catalogue.gateway} answers: {providers}, {models}"
 
 
 def summary_lines(catalogue: Catalogue, indent: str = "    ") -> list[str]:
     """One line per provider with its model count, then the gateway's warnings."""
     rows = [
-        (printable(p.id, 40), printable(p.name, 40), _plural(len(p.models), "model"))
+        (printable(p.id, 40), printable(p.name, 40), plural(len(p.models), "model"))
         for p in catalogue.providers
     ]
     widths = [max((len(row[i]) for row in rows), default=0) for i in range(2)]

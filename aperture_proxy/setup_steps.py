@@ -21,7 +21,12 @@ from aperture_proxy.config import (
     normalize_gateway_url,
 )
 from aperture_proxy.connectors.catalogue import ConnectorCatalogue
-from aperture_proxy.gateway_report import ask_gateway, serves_line, summary_lines
+from aperture_proxy.gateway_report import (
+    ask_gateway,
+    plural,
+    serves_line,
+    summary_lines,
+)
 from aperture_proxy.prompts import Cancelled, Option, Prompter, printable
 from aperture_proxy.providers import ProviderMatch, match_providers
 from aperture_proxy.upstreams import (
@@ -283,7 +288,7 @@ def choose_dedicated(
         options = [
             Option(
                 f"{printable(p.id, 40)} — {printable(p.name, 40)} "
-                f"({len(p.models)} models)",
+                f"({plural(len(p.models), 'model')})",
                 p.id,
                 p.id in current,
             )
