@@ -43,6 +43,12 @@ class Lane:
     def key(self) -> str:
         return f"{self.protocol}/{self.target}"
 
+    @property
+    def models_url(self) -> str:
+        """A small GET that takes the same route: for opening connections
+        without asking the gateway for an answer of the configured size."""
+        return self.url.removesuffix("/chat/completions") + "/models"
+
     def _options(self, timeout: float) -> dict[str, Any]:
         return {
             "http1": True,

@@ -95,7 +95,7 @@ def measure(
 ) -> dict[str, Any]:
     """One large answer; the proxy's memory when there is a proxy."""
     # A small request first, so the connection is open before memory is read.
-    client.post(lane.url, content=small_body(stream=False), headers=JSON)
+    client.get(lane.models_url).raise_for_status()
     if proxy_pid is None:
         received, seconds = _stream(lane, client)
         return _sizes(sizes, received, seconds)

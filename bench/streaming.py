@@ -68,9 +68,9 @@ def _read_events(
 
 
 def _warm_up(lane: Lane, client: httpx.Client) -> None:
-    """One unpaced request first, so an idle connection the gateway closed is
+    """One small request first, so an idle connection the gateway closed is
     reopened outside the measurement."""
-    client.post(lane.url, content=small_body(stream=False), headers=JSON)
+    client.get(lane.models_url).raise_for_status()
 
 
 def measure_paced(lane: Lane, client: httpx.Client, sizes: Sizes) -> dict[str, Any]:
