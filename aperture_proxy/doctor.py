@@ -248,6 +248,8 @@ def probe_listener(host: str, port: int, timeout: float = 3.0) -> tuple[str, str
                     if not chunk:
                         break
                     answer += chunk
+        except ConnectionRefusedError:
+            return "other", "taken, but nothing accepts connections"
         except OSError:
             pass
     head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1")
