@@ -63,11 +63,27 @@ class FakeGateway:
         self.answers: dict[str, Answer] = {}
         self.hits: Counter[str] = Counter()
         self.release = threading.Event()
+        # Requests held at once, and how many must arrive before delays end early.
+        self.in_flight = self.peak = 0
+        self.together = 0
+        self.lock = threading.Lock()
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                owner.hits[self.path] += 1
+                with owner.lock:
+                    owner.hits[self.path] += 1
+                    owner.in_flight += 1
+                    owner.peak = max(owner.peak, owner.in_flight)
+                    if owner.together and owner.in_flight >= owner.together:
+                        owner.release.set()
+                try:
+                    self._answer()
+                finally:
+                    with owner.lock:
+                        owner.in_flight -= 1
+
+            def _answer(self) -> None:
                 answer = owner.answers.get(self.path, Answer(404, b'{"error":"no"}'))
                 if answer.delay:
                     owner.release.wait(answer.delay)
@@ -188,14 +204,15 @@ def test_exact_decimal_strings_are_kept(gateway: FakeGateway, tmp_path: Path) ->
 
 
 def test_the_fetches_run_concurrently(gateway: FakeGateway, tmp_path: Path) -> None:
-    gateway.serve("/api/providers", [{"id": "a", "models": ["m"]}], delay=0.5)
-    gateway.serve("/v1/models", {"data": [{"id": "m"}]}, delay=0.5)
-    gateway.serve("/aperture/config", {"error": "admins only"}, status=403, delay=0.5)
-    started = time.monotonic()
-    catalogue = discover_sync(gateway.url, cache_dir=tmp_path)
-    elapsed = time.monotonic() - started
+    # Each answer is held until all three requests are in: fetched one after the
+    # other, they would never be held together.
+    gateway.together = 3
+    gateway.serve("/api/providers", [{"id": "a", "models": ["m"]}], delay=5)
+    gateway.serve("/v1/models", {"data": [{"id": "m"}]}, delay=5)
+    gateway.serve("/aperture/config", {"error": "admins only"}, status=403, delay=5)
+    catalogue = discover_sync(gateway.url, cache_dir=tmp_path, timeout=20)
     assert shape(catalogue) == [("a", ["m"])]
-    assert elapsed < 0.9
+    assert gateway.peak == 3
     assert gateway.hits == Counter(
         {"/api/providers": 1, "/v1/models": 1, "/aperture/config": 1}
     )
