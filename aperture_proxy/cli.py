@@ -223,7 +223,10 @@ def cmd_config(args: argparse.Namespace) -> int:
     elif args.config_command == "show" and args.sources:
         from aperture_proxy.config_sources import show_with_sources
 
-        print(show_with_sources(path, args.gateway, os.environ), end="")
+        shown = show_with_sources(
+            path, args.gateway, os.environ, must_exist=bool(args.config)
+        )
+        print(shown, end="")
     elif args.config_command == "show":
         print(_load(args, need_gateway=False).to_yaml(), end="")
     elif args.config_command == "set":

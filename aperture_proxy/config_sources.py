@@ -152,12 +152,16 @@ def annotated_yaml(
 
 
 def show_with_sources(
-    path: Path, gateway_flag: str | None, env: Mapping[str, str]
+    path: Path,
+    gateway_flag: str | None,
+    env: Mapping[str, str],
+    *,
+    must_exist: bool = False,
 ) -> str:
     """The effective config for `config show --sources`, header included."""
     from aperture_proxy.config import load_config
 
-    config = load_config(path, gateway=gateway_flag, env=env)
+    config = load_config(path, gateway=gateway_flag, env=env, must_exist=must_exist)
     data, _ = read_config_data(path)
     overrides = {}
     if gateway_flag:

@@ -306,3 +306,12 @@ def test_show_sources_is_the_same_yaml_as_show(home: Home, run: Any) -> None:
 
     assert yaml.safe_load(annotated) == yaml.safe_load(plain)
     assert "    baseUrls: ['https://llm.corp.example/v1']  # file" in annotated
+
+
+def test_show_sources_of_a_named_missing_file_is_an_error(home: Home, run: Any) -> None:
+    target = home.root / "typo.yaml"
+
+    result = run("config", "--config", str(target), "show", "--sources")
+
+    assert result.code == 2
+    assert result.err.startswith(f"error: {target}: no such file. Create it with ")
