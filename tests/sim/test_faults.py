@@ -78,7 +78,9 @@ def test_stall_does_not_hold_up_other_requests(
     gw: SimulatedGateway, client: httpx.Client
 ) -> None:
     gw.settings.fault = "stall"
-    gw.settings.stall_seconds = 1.0
+    # Long enough that the other request is surely answered while this one stalls,
+    # however loaded the machine is.
+    gw.settings.stall_seconds = 5.0
     stalled = threading.Thread(
         target=lambda: httpx.post(
             f"{gw.url}/v1/chat/completions", json=_CHAT, trust_env=False
@@ -87,14 +89,11 @@ def test_stall_does_not_hold_up_other_requests(
     stalled.start()
     time.sleep(0.1)
 
-    started = time.monotonic()
     response = client.get("/v1/models")
-    elapsed = time.monotonic() - started
     still_stalled = stalled.is_alive()
     stalled.join()
 
     assert response.status_code == 200
-    assert elapsed < 0.5
     assert still_stalled
 
 
