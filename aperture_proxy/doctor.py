@@ -146,7 +146,8 @@ def _holds(path: Path, ca: bytes) -> tuple[bool, int]:
     return ca in certs, len(certs)
 
 
-def check_system_store(ca: bytes, store: Path | None) -> Finding:
+def check_system_store(ca: bytes, store: Path | None, cert: Path) -> Finding:
+    """Whether the system's bundle holds the proxy CA (`cert` is its file)."""
     if store is None:
         return Finding(None, "system store: none found")
     try:
@@ -159,7 +160,7 @@ def check_system_store(ca: bytes, store: Path | None) -> Finding:
         None,
         f"system store: {store} does not trust the proxy CA (only tools that read "
         "none of the variables below need it)",
-        "on Debian/Ubuntu: sudo cp CA.pem /usr/local/share/ca-certificates/"
+        f"on Debian/Ubuntu: sudo cp {cert} /usr/local/share/ca-certificates/"
         "aperture-proxy.crt && sudo update-ca-certificates",
     )
 
@@ -387,7 +388,7 @@ def run_checks(
     findings.append(ca_finding)
     if ca is not None:
         findings += [
-            check_system_store(ca, store),
+            check_system_store(ca, store, confdir / CA_CERT),
             check_trust(env, ca, "Node agents", "NODE_EXTRA_CA_CERTS"),
             check_trust(env, ca, "Python", "SSL_CERT_FILE", needs_roots=True),
             check_trust(

@@ -315,10 +315,24 @@ def test_a_system_store_holding_the_ca_trusts_it(setup: Setup, home: Home) -> No
     store.write_bytes(Path(certifi.where()).read_bytes() + setup.ca.read_bytes())
     ca = read_certificates(setup.ca)[0]
 
-    finding = check_system_store(ca, store)
+    finding = check_system_store(ca, store, setup.ca)
 
     assert finding.ok is True
     assert finding.text == f"system store: {store} trusts the proxy CA"
+
+
+def test_a_system_store_without_the_ca_is_a_note_naming_the_file_to_add(
+    setup: Setup,
+) -> None:
+    ca = read_certificates(setup.ca)[0]
+
+    finding = check_system_store(ca, Path(certifi.where()), setup.ca)
+
+    assert finding.ok is None
+    assert finding.fix == (
+        f"on Debian/Ubuntu: sudo cp {setup.ca} /usr/local/share/ca-certificates/"
+        "aperture-proxy.crt && sudo update-ca-certificates"
+    )
 
 
 # --- the listener and HTTPS_PROXY ---
