@@ -357,8 +357,11 @@ def impostor() -> Iterator[int]:
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield port
+    # shutdown wakes the blocked accept(); close alone does not on Linux.
+    server.shutdown(socket.SHUT_RDWR)
     server.close()
     thread.join(timeout=5)
+    assert not thread.is_alive()
 
 
 def test_a_port_held_by_something_else_is_a_failure(
