@@ -12,7 +12,6 @@ import contextlib
 import os
 import re
 import shutil
-import socket
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from aperture_proxy.ca_trust import expired, read_certificates, system_store
 from aperture_proxy.catalogue_cache import DiscoveryError
 from aperture_proxy.cli import _common, _hostport, _proxy_place
 from aperture_proxy.gateway_report import ask_gateway, serves_line, summary_lines
-from aperture_proxy.prompts import printable
+from aperture_proxy.listener_probe import probe_listener
 
 __all__ = [
     "Finding",
@@ -33,7 +32,6 @@ __all__ = [
     "check_node",
     "check_trust",
     "cmd_doctor",
-    "probe_listener",
     "register",
 ]
 
@@ -209,56 +207,6 @@ def check_trust(
 
 
 # --- the listener and HTTPS_PROXY ---
-
-
-def _closed_port() -> tuple[socket.socket, int]:
-    # A bound socket that never listens: connections to its port are refused.
-    holder = socket.socket()
-    holder.bind(("127.0.0.1", 0))
-    return holder, holder.getsockname()[1]
-
-
-def probe_listener(host: str, port: int, timeout: float = 3.0) -> tuple[str, str]:
-    """("free", ""), ("mitmproxy", its Server header) or ("other", what answered).
-
-    The probe is a proxy request for a loopback port nothing listens on: a
-    mitmproxy answers it with its own 502 and `Server: mitmproxy …`, and no
-    proxy is asked to reach any other host.
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-            return "free", ""
-        except OSError:
-            pass
-    target = "127.0.0.1" if host in _WILDCARD else host
-    holder, closed = _closed_port()
-    with holder:
-        request = (
-            f"GET http://127.0.0.1:{closed}/ HTTP/1.1\r\nHost: 127.0.0.1:{closed}\r\n"
-            "Connection: close\r\n\r\n"
-        ).encode()
-        answer = b""
-        try:
-            with socket.create_connection((target, port), timeout=timeout) as conn:
-                conn.sendall(request)
-                while b"\r\n\r\n" not in answer and len(answer) < 8192:
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        break
-                    answer += chunk
-        except ConnectionRefusedError:
-            return "other", "taken, but nothing accepts connections"
-        except OSError:
-            pass
-    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1")
-    server = re.search(r"^server:\s*(mitmproxy[^\r\n]*)", head, re.I | re.M)
-    if server:
-        return "mitmproxy", printable(server[1], 60)
-    first = head.split("\r\n", 1)[0]
-    return "other", printable(first, 60) if first else "no HTTP answer"
 
 
 def check_port(host: str, port: int) -> tuple[Finding, str]:

@@ -22,15 +22,14 @@ from aperture_proxy.config_sources import save_data
 from aperture_proxy.dedicated.commands import complete_onboarding, onboarding_gaps
 from aperture_proxy.dedicated.pi import pi_agent_dir
 from aperture_proxy.prompts import Cancelled, Prompter
+from aperture_proxy.setup_connectors import choose_connectors, parse_pin
 from aperture_proxy.setup_steps import (
     CAPABILITIES,
     SetupFailed,
     choose_capabilities,
-    choose_connectors,
     choose_dedicated,
     choose_gateway,
     choose_upstreams,
-    parse_pin,
 )
 
 __all__ = ["cmd_onboard", "next_steps", "register", "save_config", "terminal"]

@@ -18,11 +18,11 @@ from aperture_proxy.cli import UsageError, _common
 from aperture_proxy.gateway_report import ask_gateway
 from aperture_proxy.onboarding import save_config, terminal
 from aperture_proxy.prompts import Cancelled, Option, Prompter
+from aperture_proxy.setup_connectors import choose_connectors
 from aperture_proxy.setup_steps import (
     CAPABILITIES,
     SetupFailed,
     choose_capabilities,
-    choose_connectors,
     choose_dedicated,
     choose_gateway,
     choose_upstreams,

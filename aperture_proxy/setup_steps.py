@@ -1,5 +1,8 @@
 """The sections of the setup, shared by `onboard` and `settings`.
 
+The gateway, the capabilities, the proxy's upstreams and the dedicated filter
+live here; the connectors section is in setup_connectors.
+
 Each step takes what a flag already answered (None when no flag did), asks the
 rest through a Prompter, and changes the Config it is given. A non-interactive
 Prompter answers every question with its default, so a step never blocks.
@@ -7,20 +10,15 @@ Prompter answers every question with its default, so a step never blocks.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
-
-import anyio
 
 from aperture_proxy.catalogue_cache import Catalogue, DiscoveryError
 from aperture_proxy.config import (
     Config,
     DedicatedProvider,
-    PinnedTool,
     UpstreamSetting,
     normalize_gateway_url,
 )
-from aperture_proxy.connectors.catalogue import ConnectorCatalogue
 from aperture_proxy.gateway_report import (
     ask_gateway,
     plural,
@@ -41,12 +39,9 @@ __all__ = [
     "CAPABILITIES",
     "SetupFailed",
     "choose_capabilities",
-    "choose_connectors",
     "choose_dedicated",
     "choose_gateway",
     "choose_upstreams",
-    "fetch_tools",
-    "parse_pin",
 ]
 
 CAPABILITIES = {
@@ -316,114 +311,3 @@ def choose_dedicated(
     except ValueError as exc:
         raise SetupFailed(f"--dedicated-provider: {exc}") from None
     ui.say(f"dedicated providers: {', '.join(chosen) or 'every gateway provider'}")
-
-
-# --- connectors ---
-
-
-def parse_pin(text: str) -> PinnedTool:
-    """`CONNECTOR/TOOL` as a pin; the tool name may itself contain slashes.
-
-    >>> parse_pin("github/github_list_repos").tool_name
-    'github_list_repos'
-    """
-    connector, slash, tool = text.partition("/")
-    if not slash or not connector or not tool:
-        raise SetupFailed(
-            f"--pin {text!r}: expected CONNECTOR/TOOL such as github/github_list_repos"
-        )
-    return PinnedTool(connector_id=connector, tool_name=tool)
-
-
-def fetch_tools(gateway: str, timeout: float = 20.0) -> ConnectorCatalogue:
-    """The gateway's connectors and tools; raises ConnectorError."""
-    from aperture_proxy.connectors.client import GatewayMcp
-    from aperture_proxy.connectors.loading import load_catalogue
-
-    # The SDK logs each transport failure with a traceback; the caller words it.
-    logging.getLogger("mcp").setLevel(logging.CRITICAL)
-
-    async def run() -> ConnectorCatalogue:
-        async with GatewayMcp(gateway, timeout=timeout) as mcp:
-            return await load_catalogue(mcp)
-
-    return anyio.run(run)
-
-
-def _pin_options(
-    tools: ConnectorCatalogue, current: Sequence[PinnedTool]
-) -> list[Option[PinnedTool]]:
-    pinned = {p.tool_name for p in current}
-    options: list[Option[PinnedTool]] = []
-    for connector, group in tools.groups().items():
-        if not group:
-            continue
-        options.append(Option(f"— {printable(connector, 40)} —", heading=True))
-        for tool in group:
-            title = f"{printable(tool.name, 50)}  {printable(tool.description, 60)}"
-            pin = PinnedTool(connector_id=connector, tool_name=tool.name)
-            options.append(Option(title, pin, tool.name in pinned))
-    gone = [p for p in current if tools.tool(p.tool_name) is None]
-    if gone:
-        options.append(
-            Option("— pinned, but not served by the gateway now —", heading=True)
-        )
-        options += [
-            Option(
-                f"{printable(p.connector_id, 40)}/{printable(p.tool_name, 50)}", p, True
-            )
-            for p in gone
-        ]
-    return options
-
-
-def choose_connectors(
-    ui: Prompter,
-    config: Config,
-    gateway: str,
-    *,
-    discovery: bool | None,
-    pins: Sequence[PinnedTool] | None,
-    ask_gateway_tools: bool = True,
-) -> None:
-    """Discovery tools on or off, and the pinned tools picked from the gateway's."""
-    from aperture_proxy.connectors.client import ConnectorError
-
-    if discovery is None:
-        discovery = ui.confirm(
-            "Offer the discovery tools (list, search, describe and call any "
-            "connector tool)?",
-            default=config.connectors.discovery_tools,
-        )
-    config.connectors.discovery_tools = discovery
-    wanted = ask_gateway_tools and (ui.interactive or pins)
-    tools = None
-    if wanted:
-        ui.say(f"Asking {gateway}/v1/mcp for its tools …")
-        try:
-            tools = fetch_tools(gateway)
-        except ConnectorError as exc:
-            ui.say(f"✗ {exc}")
-            ui.say("  pinned tools are not checked against the gateway")
-    if pins is not None:
-        if tools is not None:
-            missing = [p for p in pins if tools.tool(p.tool_name) is None]
-            if missing:
-                names = ", ".join(f"{p.connector_id}/{p.tool_name}" for p in missing)
-                raise SetupFailed(
-                    f"--pin {names}: the gateway serves no such tool; "
-                    "`aperture-proxy connectors search` finds tools"
-                )
-        chosen = list(pins)
-    elif tools is not None and ui.interactive:
-        chosen = ui.checkbox(
-            "Which tools should be pinned (exposed as tools of their own)?",
-            _pin_options(tools, config.connectors.pinned_tools),
-        )
-    else:
-        chosen = list(config.connectors.pinned_tools)
-    config.connectors.pinned_tools = chosen
-    shown = ", ".join(printable(f"{p.connector_id}/{p.tool_name}", 60) for p in chosen)
-    ui.say(
-        f"discovery tools: {'on' if discovery else 'off'}; pinned: {shown or 'none'}"
-    )

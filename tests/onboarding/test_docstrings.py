@@ -7,7 +7,8 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    "module", ["prompts", "config_sources", "setup_steps", "check", "gateway_report"]
+    "module",
+    ["prompts", "config_sources", "setup_connectors", "check", "gateway_report"],
 )
 def test_docstring_examples_hold(module: str) -> None:
     imported = importlib.import_module(f"aperture_proxy.{module}")

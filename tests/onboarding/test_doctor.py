@@ -17,7 +17,8 @@ import pytest
 
 from aperture_proxy.agent_env import CA_CERT
 from aperture_proxy.ca_trust import read_certificates
-from aperture_proxy.doctor import check_system_store, probe_listener
+from aperture_proxy.doctor import check_system_store
+from aperture_proxy.listener_probe import probe_listener
 from aperture_proxy.sim import SimulatedGateway
 from tests.helpers.proxy_fixtures import Proxy, start_proxy
 from tests.onboarding.conftest import CLEARED, Home

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aperture_proxy.config import PinnedTool
 from aperture_proxy.connectors.catalogue import ConnectorCatalogue, ConnectorInfo
-from aperture_proxy.setup_steps import _pin_options
+from aperture_proxy.setup_connectors import _pin_options
 from aperture_proxy.sim.mcp import HOSTILE_DESCRIPTION, HOSTILE_NAME
 
 
