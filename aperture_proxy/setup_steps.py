@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
 from aperture_proxy.catalogue_cache import Catalogue, DiscoveryError
 from aperture_proxy.config import (
     Config,
@@ -308,6 +310,8 @@ def choose_dedicated(
                 )
     try:
         config.dedicated.providers = [DedicatedProvider(id=name) for name in chosen]
-    except ValueError as exc:
-        raise SetupFailed(f"--dedicated-provider: {exc}") from None
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        reason = (error.get("ctx") or {}).get("error", error["msg"])
+        raise SetupFailed(f"--dedicated-provider: {reason}") from None
     ui.say(f"dedicated providers: {', '.join(chosen) or 'every gateway provider'}")

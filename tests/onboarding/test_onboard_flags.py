@@ -272,3 +272,35 @@ def test_yes_without_a_terminal_never_prompts(
     # questionary starts every question with "?"; none was asked.
     assert not [line for line in done.stdout.splitlines() if line.startswith("?")]
     assert home.saved()["baseUrl"] == gateway.url
+
+
+def test_a_bad_dedicated_provider_id_is_named(
+    gateway: SimulatedGateway, home: Home, run: Any
+) -> None:
+    result = run(
+        "onboard", "--yes", "--gateway", gateway.url, "--enable", "dedicated",
+        "--dedicated-provider", "no such",
+    )  # fmt: skip
+
+    assert result.code == 1
+    assert result.err == (
+        "error: --dedicated-provider: 'no such' is not a provider id; expected "
+        "letters, digits, '.', '_' or '-', such as openai-codex\n"
+    )
+    assert not home.config.exists()
+
+
+def test_a_dedicated_provider_the_gateway_lacks_stays_with_a_note(
+    gateway: SimulatedGateway, home: Home, run: Any
+) -> None:
+    result = run(
+        "onboard", "--yes", "--gateway", gateway.url, "--enable", "dedicated",
+        "--dedicated-provider", "legacy",
+    )  # fmt: skip
+
+    assert result.code == 0, result.err
+    assert (
+        "note: the gateway serves no provider 'legacy' to this machine now; it "
+        "stays in the filter\n"
+    ) in result.out
+    assert home.saved()["dedicated"]["providers"] == [{"id": "legacy", "enabled": True}]
