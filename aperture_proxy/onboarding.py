@@ -126,9 +126,13 @@ def _wizard(args: argparse.Namespace, ui: Prompter) -> int:
     config = config_mod.load_config(path, env={})
     ui.say(f"Setting up aperture-proxy; the answers go to {path}")
 
-    current = config.base_url or os.environ.get(config_mod.GATEWAY_ENV) or None
+    from_env = os.environ.get(config_mod.GATEWAY_ENV) or None
+    current = config.base_url or from_env
     given = args.gateway or (current if not ui.interactive else None)
-    gateway, catalogue = choose_gateway(ui, current, given, check=not args.skip_check)
+    given_by = "--gateway" if args.gateway else config_mod.GATEWAY_ENV
+    gateway, catalogue = choose_gateway(
+        ui, current, given, check=not args.skip_check, given_by=given_by
+    )
     config.base_url = gateway
 
     ui.say()

@@ -69,19 +69,25 @@ def _url_problem(text: str) -> bool | str:
 
 
 def choose_gateway(
-    ui: Prompter, current: str | None, given: str | None, *, check: bool = True
+    ui: Prompter,
+    current: str | None,
+    given: str | None,
+    *,
+    check: bool = True,
+    given_by: str = "--gateway",
 ) -> tuple[str, Catalogue | None]:
     """The gateway URL, checked live unless `check` is false.
 
     A failing check offers a retry, another URL, keeping the URL unchecked or
-    quitting; without a person it is a SetupFailed.
+    quitting; without a person it is a SetupFailed. `given_by` names where
+    `given` came from, for the error about a bad one.
     """
     url: str | None = None
     if given:
         try:
             url = normalize_gateway_url(given)
         except ValueError as exc:
-            raise SetupFailed(f"--gateway {given!r}: {exc}") from None
+            raise SetupFailed(f"{given_by} {given!r}: {exc}") from None
     while True:
         if url is None:
             if not ui.interactive:

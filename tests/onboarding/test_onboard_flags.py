@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 from typing import Any
 
+import pytest
+
 from aperture_proxy.sim import SimulatedGateway
 from tests.onboarding.conftest import PYTHON, Home, child_env
 
@@ -304,3 +306,22 @@ def test_a_dedicated_provider_the_gateway_lacks_stays_with_a_note(
         "stays in the filter\n"
     ) in result.out
     assert home.saved()["dedicated"]["providers"] == [{"id": "legacy", "enabled": True}]
+
+
+def test_yes_takes_the_gateway_from_aperture_url(
+    gateway: SimulatedGateway, home: Home, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APERTURE_URL", bare(gateway))
+    result = run("onboard", "--yes")
+    assert result.code == 0, result.err
+    assert home.saved()["baseUrl"] == gateway.url
+
+
+def test_a_bad_aperture_url_is_named_as_such(
+    home: Home, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APERTURE_URL", "ftp://ai")
+    result = run("onboard", "--yes")
+    assert result.code == 1
+    assert result.err.startswith("error: APERTURE_URL 'ftp://ai': 'ftp://ai' uses")
+    assert not home.config.exists()
