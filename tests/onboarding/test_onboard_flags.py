@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from aperture_proxy.sim import SimulatedGateway
+from aperture_proxy.sim import SimSettings, SimulatedGateway
 from tests.onboarding.conftest import PYTHON, Home, child_env
 
 
@@ -325,3 +325,21 @@ def test_a_bad_aperture_url_is_named_as_such(
     assert result.code == 1
     assert result.err.startswith("error: APERTURE_URL 'ftp://ai': 'ftp://ai' uses")
     assert not home.config.exists()
+
+
+def test_pins_are_kept_unchecked_when_the_tools_cannot_be_listed(
+    gateway: SimulatedGateway, home: Home, run: Any
+) -> None:
+    gateway.settings = SimSettings(mcp_fault="error")
+
+    result = run(
+        "onboard", "--yes", "--gateway", gateway.url, "--enable", "connectors",
+        "--pin", "github/github_list_repos",
+    )  # fmt: skip
+
+    assert result.code == 0, result.err
+    assert "  pinned tools are not checked against the gateway\n" in result.out
+    assert [line for line in result.out.splitlines() if line.startswith("✗ ")]
+    assert home.saved()["connectors"]["pinnedTools"] == [
+        {"connectorId": "github", "toolName": "github_list_repos"}
+    ]
