@@ -18,10 +18,9 @@ from typing import Any
 
 from aperture_proxy.dedicated.catalogue import DedicatedModel, ModelCatalogue
 from aperture_proxy.dedicated.files import (
-    OutputError,
     dump_json,
     environ_path,
-    parse_json_document,
+    json_section,
 )
 from aperture_proxy.dedicated.merge import Replaceable
 from aperture_proxy.dedicated.writer import Plan, left_out_note, merge_owned, place
@@ -105,13 +104,7 @@ class ClaudeCodeWriter:
         replaceable: Replaceable | None = None,
     ) -> Plan:
         """Merge the generated variables into the settings' `env`."""
-        doc, lossy = parse_json_document(old, path) if old is not None else ({}, False)
-        env = doc.get("env", {})
-        if not isinstance(env, dict):
-            raise OutputError(
-                f"{path}: env is not an object; fix it or move the file away, it was "
-                "left untouched"
-            )
+        doc, env, lossy = json_section(old, path, "env")
         generated, notes = self.variables(catalogue)
         merged = merge_owned(env, OWNED.__contains__, generated, base, replaceable)
         if merged or "env" in doc:

@@ -155,6 +155,22 @@ class _Dumper(yaml.SafeDumper):
     """A safe dumper that writes Decimals as plain numbers."""
 
 
+def json_section(
+    old: str | None, path: Path, key: str
+) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """The parsed JSON file, its object under ``key`` (empty when absent) and
+    whether comments were lost; an existing ``key`` that is not an object is an
+    error that leaves the file alone."""
+    doc, lossy = parse_json_document(old, path) if old is not None else ({}, False)
+    section = doc.get(key, {})
+    if not isinstance(section, dict):
+        raise OutputError(
+            f"{path}: {key} is not an object; fix it or move the file away, it was "
+            "left untouched"
+        )
+    return doc, section, lossy
+
+
 def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.Node:
     text = plain_number(value)
     tag = "tag:yaml.org,2002:float" if "." in text else "tag:yaml.org,2002:int"

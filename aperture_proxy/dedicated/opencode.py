@@ -23,10 +23,9 @@ from typing import Any
 
 from aperture_proxy.dedicated.catalogue import ModelCatalogue
 from aperture_proxy.dedicated.files import (
-    OutputError,
     dump_json,
     environ_path,
-    parse_json_document,
+    json_section,
 )
 from aperture_proxy.dedicated.merge import Replaceable, same
 from aperture_proxy.dedicated.writer import (
@@ -154,13 +153,7 @@ class OpencodeWriter:
         replaceable: Replaceable | None = None,
     ) -> Plan:
         """Merge the generated providers into the file's `provider`."""
-        doc, lossy = parse_json_document(old, path) if old is not None else ({}, False)
-        providers = doc.get("provider", {})
-        if not isinstance(providers, dict):
-            raise OutputError(
-                f"{path}: provider is not an object; fix it or move the file away, "
-                "it was left untouched"
-            )
+        doc, providers, lossy = json_section(old, path, "provider")
         generated, notes = self.sections(catalogue)
         merged = merge_owned(providers, _owned, generated, base, replaceable)
         for name, section in merged.items():

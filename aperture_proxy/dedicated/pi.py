@@ -26,7 +26,7 @@ from aperture_proxy.dedicated.files import (
     OutputError,
     dump_json,
     environ_path,
-    parse_json_document,
+    json_section,
 )
 from aperture_proxy.dedicated.merge import Replaceable
 from aperture_proxy.dedicated.writer import (
@@ -163,13 +163,7 @@ class PiWriter:
         replaceable: Replaceable | None = None,
     ) -> Plan:
         """Merge the generated providers into the file's `providers`."""
-        doc, lossy = parse_json_document(old, path) if old is not None else ({}, False)
-        providers = doc.get("providers", {})
-        if not isinstance(providers, dict):
-            raise OutputError(
-                f"{path}: providers is not an object; fix it or move the file away, "
-                "it was left untouched"
-            )
+        doc, providers, lossy = json_section(old, path, "providers")
         current: dict[str, Any] = {}
         for name, section in providers.items():
             if is_aperture_provider(name) and isinstance(section, dict):
