@@ -4,6 +4,11 @@ Each start is a new process with the same command line as the long-running
 one. *listen* is when the port first takes a connection (polled every 5 ms);
 *ready* is when the first rerouted request, sent right then by a new client,
 has been answered. Ours starts with its gateway catalogue already cached.
+
+Starts are measured twice: with Python's compiled bytecode cached (a user's
+second start and every one after it; one untimed start of each proxy fills
+the cache first), and compiling every module from source (a first start, or
+a shell with ``PYTHONDONTWRITEBYTECODE`` set and no bytecode installed).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from bench.sizes import Sizes
 
 POLL = 0.005
 DEADLINE = 60.0
+KINDS: list[Kind] = ["baseline", "ours"]
 
 
 def catalogue_cached(workspace: Workspace, gateway: str) -> bool:
@@ -29,8 +35,10 @@ def catalogue_cached(workspace: Workspace, gateway: str) -> bool:
     return cache_path(gateway, directory).is_file()
 
 
-def _start_once(kind: Kind, workspace: Workspace, gateway: str) -> dict[str, Any]:
-    proxy = Proxy(kind, workspace, gateway, tag="-cold")
+def _start_once(
+    kind: Kind, workspace: Workspace, gateway: str, bytecode: bool
+) -> dict[str, Any]:
+    proxy = Proxy(kind, workspace, gateway, tag="-cold", bytecode=bytecode)
     try:
         deadline = proxy.started + DEADLINE
         while not port_open(proxy.port):
@@ -57,15 +65,21 @@ def _start_once(kind: Kind, workspace: Workspace, gateway: str) -> dict[str, Any
 
 def run(
     workspace: Workspace, gateway: str, sizes: Sizes, progress: Callable[[str], None]
-) -> dict[str, list[dict[str, Any]]]:
-    kinds: list[Kind] = ["baseline", "ours"]
-    reps: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
-    for rep in range(sizes.cold_starts):
-        for kind in rotated(kinds, rep):
-            result = _start_once(kind, workspace, gateway)
-            reps[kind].append(result)
-            progress(
-                f"cold start {kind:8} rep {rep + 1}: listen "
-                f"{result['listen_s']:.2f} s, ready {result['ready_s']:.2f} s"
-            )
-    return reps
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """``{"bytecode" | "source": {kind: [one result per start]}}``."""
+    results: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for variant, bytecode in (("bytecode", True), ("source", False)):
+        if bytecode:
+            for kind in KINDS:
+                _start_once(kind, workspace, gateway, bytecode)
+        reps: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
+        for rep in range(sizes.cold_starts):
+            for kind in rotated(KINDS, rep):
+                result = _start_once(kind, workspace, gateway, bytecode)
+                reps[kind].append(result)
+                progress(
+                    f"cold start ({variant}) {kind:8} rep {rep + 1}: listen "
+                    f"{result['listen_s']:.2f} s, ready {result['ready_s']:.2f} s"
+                )
+        results[variant] = reps
+    return results

@@ -61,12 +61,25 @@ class Workspace:
             path.mkdir(parents=True, exist_ok=True)
         ensure_ca(self.confdir)
 
-    def env(self) -> dict[str, str]:
-        """The environment of every child process."""
+    def env(self, bytecode: bool = True) -> dict[str, str]:
+        """The environment of every child process.
+
+        Compiled bytecode is kept under the workspace (``PYTHONPYCACHEPREFIX``)
+        so a second start finds it, as on a user's machine, whatever the
+        calling shell says (``PYTHONDONTWRITEBYTECODE``) and without writing
+        into the repository or the virtualenv. ``bytecode=False`` gives a
+        start that compiles every module from source.
+        """
         env = {k: v for k, v in os.environ.items() if k.upper() not in _PROXY_VARIABLES}
         env["XDG_CACHE_HOME"] = str(self.cache)
         env["APERTURE_PROXY_CONFIG"] = str(self.root / "no-config.yaml")
         env.pop("APERTURE_URL", None)
+        if bytecode:
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            env["PYTHONPYCACHEPREFIX"] = str(self.root / "pycache")
+        else:
+            env["PYTHONDONTWRITEBYTECODE"] = "1"
+            env["PYTHONPYCACHEPREFIX"] = str(self.root / "no-pycache")
         return env
 
     @property
@@ -229,6 +242,7 @@ class Proxy:
         *,
         streaming: bool = False,
         tag: str = "",
+        bytecode: bool = True,
     ) -> None:
         self.kind = kind
         self.port = free_port()
@@ -237,10 +251,11 @@ class Proxy:
             command = ours_command(workspace, gateway, self.port)
         else:
             command = baseline_command(workspace, gateway, self.port, streaming)
+        env = workspace.env(bytecode)
         self.started = time.perf_counter()
         with open(self.log, "wb") as out:
             self.process = subprocess.Popen(
-                command, stdout=out, stderr=subprocess.STDOUT, env=workspace.env()
+                command, stdout=out, stderr=subprocess.STDOUT, env=env
             )
 
     @property

@@ -120,13 +120,16 @@ def summarise(raw: dict[str, Any]) -> dict[str, Any]:
             "entries": raw["routes"][0]["entries"],
         },
         "cold_start": {
-            kind: {
-                "reps": reps,
-                "listen_s": over_reps(reps, "listen_s"),
-                "ready_s": over_reps(reps, "ready_s"),
-                "ready_s_max": max(r["ready_s"] for r in reps),
+            variant: {
+                kind: {
+                    "reps": reps,
+                    "listen_s": over_reps(reps, "listen_s"),
+                    "ready_s": over_reps(reps, "ready_s"),
+                    "ready_s_max": max(r["ready_s"] for r in reps),
+                }
+                for kind, reps in by_kind.items()
             }
-            for kind, reps in cold["reps"].items()
+            for variant, by_kind in cold["reps"].items()
         }
         | {"catalogue_cached": cold["catalogue_cached"]},
         "load": raw["load"],
@@ -245,8 +248,15 @@ def goals(s: dict[str, Any], protocols: list[str]) -> list[Goal]:
             rate >= 200_000,
         )
     )
-    ready = s["cold_start"]["ours"]["ready_s"]
-    found.append(Goal("cold start to ready", "≤ 1.5 s", f"{ready:.2f} s", ready <= 1.5))
+    ready = s["cold_start"]["bytecode"]["ours"]["ready_s"]
+    found.append(
+        Goal(
+            "cold start to ready (bytecode cached)",
+            "≤ 1.5 s",
+            f"{ready:.2f} s",
+            ready <= 1.5,
+        )
+    )
     load = s["load"]["h1/ours"]
     found.append(
         Goal(
@@ -329,14 +339,20 @@ def _rows(s: dict[str, Any], protocols: list[str]) -> list[str]:
 def _process_rows(s: dict[str, Any]) -> list[tuple[str, float, float]]:
     cold, load = s["cold_start"], s["load"]
     size = f"{load['h1/ours']['clients']} × {load['h1/ours']['bytes_each'] // 1024} kB"
-    return [
-        ("cold start to listening (s)", cold["baseline"]["listen_s"],
-         cold["ours"]["listen_s"]),
-        ("cold start to first rerouted answer (s)", cold["baseline"]["ready_s"],
-         cold["ours"]["ready_s"]),
-        (f"load check, {size} streams (s)", load["h1/baseline"]["seconds"],
-         load["h1/ours"]["seconds"]),
-    ]  # fmt: skip
+    rows = []
+    for variant, how in (("bytecode", "bytecode cached"), ("source", "from source")):
+        starts = cold[variant]
+        rows += [
+            (f"cold start to listening, {how} (s)",
+             starts["baseline"]["listen_s"], starts["ours"]["listen_s"]),
+            (f"cold start to first rerouted answer, {how} (s)",
+             starts["baseline"]["ready_s"], starts["ours"]["ready_s"]),
+        ]  # fmt: skip
+    rows.append(
+        (f"load check, {size} streams (s)",
+         load["h1/baseline"]["seconds"], load["h1/ours"]["seconds"])
+    )  # fmt: skip
+    return rows
 
 
 def _pair_row(label: str, base: float, ours: float) -> str:
