@@ -189,10 +189,10 @@ def goals(s: dict[str, Any], protocols: list[str]) -> list[Goal]:
         r50 = _ratio(s, "latency", proto, "p50")
         r99 = _ratio(s, "latency", proto, "p99")
         found.append(
-            Goal(f"latency p50 {tag}", "≤ 1.05 × baseline", f"{r50:.2f} ×", r50 <= 1.05)
+            Goal(f"latency p50 {tag}", "≤ 1.05 × baseline", f"{r50:.3f} ×", r50 <= 1.05)
         )
         found.append(
-            Goal(f"latency p99 {tag}", "≤ 1.10 × baseline", f"{r99:.2f} ×", r99 <= 1.10)
+            Goal(f"latency p99 {tag}", "≤ 1.10 × baseline", f"{r99:.3f} ×", r99 <= 1.10)
         )
 
         ours, base = s["sse"][f"{proto}/ours"], s["sse"][f"{proto}/baseline"]
@@ -224,7 +224,7 @@ def goals(s: dict[str, Any], protocols: list[str]) -> list[Goal]:
             Goal(
                 f"throughput 64 streams {tag}",
                 "≥ 0.95 × baseline, 0 errors",
-                f"{ratio:.2f} ×, {errors} errors",
+                f"{ratio:.3f} ×, {errors} errors",
                 ratio >= 0.95 and errors == 0,
             )
         )
