@@ -119,7 +119,8 @@ def wait_for_port(
         if process.poll() is not None:
             tail = log.read_text(errors="replace")[-2000:]
             raise RuntimeError(
-                f"{process.args[:4]} exited with status {process.returncode}:\n{tail}"
+                f"the process logging to {log} exited with status "
+                f"{process.returncode}:\n{tail}"
             )
         if port_open(port):
             return

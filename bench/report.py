@@ -178,7 +178,7 @@ def _ratio(s: dict[str, Any], scenario: str, proto: str, field: str) -> float:
 
 
 def _noise(reps: Reps, field: str) -> float:
-    values = [r[field] for r in reps]
+    values = [float(r[field]) for r in reps]
     return max(values) - min(values)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aperture_proxy.routing import RouteTable
@@ -35,11 +36,14 @@ def table(entries: int) -> RouteTable:
     return RouteTable.build([*BUILTIN_UPSTREAMS, *users], GATEWAY)
 
 
-def queries(entries: int, count: int) -> list[tuple[str, str, int, str]]:
-    """A reproducible mix of lookups, a fifth of them answered None."""
+Query = tuple[str, str, int, str]
+
+
+def queries(entries: int, count: int) -> list[Query]:
+    """A reproducible mix of lookups, two in fifteen of them answered None."""
     rng = random.Random(7)
     users = max(1, entries - len(BUILTIN_UPSTREAMS))
-    kinds = [
+    kinds: list[Callable[[], Query]] = [
         lambda: ("https", "api.openai.com", 443, "/v1/chat/completions"),
         lambda: ("https", "api.anthropic.com", 443, "/v1/messages?beta=true"),
         lambda: (
