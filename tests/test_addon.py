@@ -147,16 +147,32 @@ def test_websocket_upgrade_is_refused_with_426(ctx: Ctx) -> None:
     assert "authorization" not in flow.request.headers
 
 
-def test_successful_responses_stream_and_errors_do_not(ctx: Ctx) -> None:
+@pytest.mark.parametrize(
+    ("status", "headers", "streamed"),
+    [
+        (200, {"content-type": "text/event-stream"}, True),
+        (200, {"content-type": "application/vnd.amazon.eventstream"}, True),
+        (
+            200,
+            {"content-type": "application/json", "transfer-encoding": "chunked"},
+            True,
+        ),
+        (200, {"content-type": "application/json", "content-length": "2000000"}, True),
+        (200, {"content-type": "application/json", "content-length": "2000"}, False),
+        (503, {"content-type": "text/event-stream"}, False),
+    ],
+)
+def test_streams_stream_and_small_whole_answers_and_errors_do_not(
+    ctx: Ctx, status: int, headers: dict[str, str], streamed: bool
+) -> None:
     _, addon = ctx
-    ok = flow_for("https://api.openai.com/v1/responses")
-    failed = flow_for("https://api.openai.com/v1/responses")
-    for flow, status in ((ok, 200), (failed, 503)):
-        run(addon, flow)
-        flow.response = http.Response.make(status, b"")
-        addon.responseheaders(flow)
-    assert ok.response is not None and ok.response.stream is True
-    assert failed.response is not None and not failed.response.stream
+    flow = flow_for("https://api.openai.com/v1/responses")
+    run(addon, flow)
+    flow.response = http.Response.make(status, b"")
+    del flow.response.headers["content-length"]
+    flow.response.headers.update(headers)
+    addon.responseheaders(flow)
+    assert bool(flow.response.stream) is streamed
 
 
 def test_restarting_gateway_answer_becomes_a_shaped_503(ctx: Ctx) -> None:
