@@ -83,7 +83,7 @@ def test_stall_does_not_hold_up_other_requests(
     gw.settings.stall_seconds = 5.0
     stalled = threading.Thread(
         target=lambda: httpx.post(
-            f"{gw.url}/v1/chat/completions", json=_CHAT, trust_env=False
+            f"{gw.url}/v1/chat/completions", json=_CHAT, trust_env=False, timeout=30
         )
     )
     stalled.start()
