@@ -408,7 +408,7 @@ def markdown(result: dict[str, Any]) -> str:
         "direct: client → simulated gateway (HTTP/1.1 only, so no HTTP/2 row); "
         "baseline: plain mitmdump with map_remote, modify_headers and lazy "
         "connections (for the streaming rows also stream_large_bodies=150, "
-        "see docs/bench.md); ours: aperture-proxy run. "
+        "see the README, Benchmarks); ours: aperture-proxy run. "
         "Numbers are medians over repetitions of each repetition's p50/p99; "
         "spread is the range of ours / baseline within single repetitions.",
     ]
