@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from aperture_proxy.sim import SimSettings, SimulatedGateway
+from aperture_proxy.sim import SimulatedGateway
 
 _PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 _HOME_VARIABLES = {
@@ -57,21 +57,6 @@ def child_env() -> dict[str, str]:
         for k, v in os.environ.items()
         if k.upper() not in _PROXY_VARIABLES and not k.startswith("PYTEST_")
     }
-
-
-@pytest.fixture(scope="session")
-def _session_gateway() -> Iterator[SimulatedGateway]:
-    with SimulatedGateway() as gateway:
-        yield gateway
-
-
-@pytest.fixture
-def gw(_session_gateway: SimulatedGateway) -> Iterator[SimulatedGateway]:
-    """The shared simulated gateway, with default settings and no record."""
-    _session_gateway.settings = SimSettings()
-    _session_gateway.clear()
-    yield _session_gateway
-    _session_gateway.settings = SimSettings()
 
 
 @pytest.fixture

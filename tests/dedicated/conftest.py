@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 
 from aperture_proxy import cli
-from aperture_proxy.sim import SimSettings, SimulatedGateway
 from tests.helpers.npm import default_cache_root
 
 # Resolved before any test moves HOME, so agents install once per machine.
@@ -91,19 +90,6 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
     # Relative outputs (litellm's config.yaml) land in the test's own directory.
     monkeypatch.chdir(tmp_path)
     return Home(root)
-
-
-@pytest.fixture(scope="session")
-def _session_gateway() -> Iterator[SimulatedGateway]:
-    with SimulatedGateway() as gateway:
-        yield gateway
-
-
-@pytest.fixture
-def gw(_session_gateway: SimulatedGateway) -> Iterator[SimulatedGateway]:
-    _session_gateway.settings = SimSettings()
-    yield _session_gateway
-    _session_gateway.settings = SimSettings()
 
 
 @dataclass

@@ -54,6 +54,12 @@ def gateway() -> Iterator[SimulatedGateway]:
         yield gw
 
 
+@pytest.fixture
+def gw(gateway: SimulatedGateway) -> Iterator[SimulatedGateway]:
+    """The suite's simulated gateway under a short name, reset like ``gateway``."""
+    yield gateway
+
+
 @pytest.fixture(autouse=True)
 def _fresh_gateway(request: pytest.FixtureRequest) -> Iterator[None]:
     """Each test starts with an empty record and default simulator settings."""

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from aperture_proxy.sim import SimSettings, SimulatedGateway
+from aperture_proxy.sim import SimulatedGateway
 
 _PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 
@@ -25,20 +25,6 @@ def _no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in _PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.lower(), raising=False)
-
-
-@pytest.fixture(scope="session")
-def _session_gateway() -> Iterator[SimulatedGateway]:
-    with SimulatedGateway() as gateway:
-        yield gateway
-
-
-@pytest.fixture
-def gw(_session_gateway: SimulatedGateway) -> Iterator[SimulatedGateway]:
-    _session_gateway.settings = SimSettings()
-    _session_gateway.clear()
-    yield _session_gateway
-    _session_gateway.settings = SimSettings()
 
 
 @pytest.fixture
