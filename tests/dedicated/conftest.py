@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from aperture_proxy import cli
+from tests.helpers.cli_run import cli_runner
 from tests.helpers.npm import default_cache_root
 
 # Resolved before any test moves HOME, so agents install once per machine.
@@ -92,24 +92,10 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
     return Home(root)
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
 @pytest.fixture
 def run(capsys: pytest.CaptureFixture[str]) -> Any:
     """Run `aperture-proxy ARGS…` in-process; returns exit code, stdout, stderr."""
-
-    def invoke(*args: str) -> Result:
-        capsys.readouterr()
-        code = cli.main(list(args))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return invoke
+    return cli_runner(capsys)
 
 
 class CannedGateway:

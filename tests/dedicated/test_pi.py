@@ -9,7 +9,8 @@ from typing import Any
 
 from aperture_proxy.dedicated.files import dump_json
 from aperture_proxy.sim import SimulatedGateway
-from tests.dedicated.conftest import CannedGateway, Home, Result, by_id, read_json
+from tests.dedicated.conftest import CannedGateway, Home, by_id, read_json
+from tests.helpers.cli_run import Result
 
 
 def aperture(home: Home) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from aperture_proxy import cli
+from tests.helpers.cli_run import cli_runner
 
 CLEARED = (
     "APERTURE_URL",
@@ -84,24 +84,10 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
     return Home(tmp_path)
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
 @pytest.fixture
 def run(capsys: pytest.CaptureFixture[str]) -> Any:
     """`aperture-proxy ARGS…` in this process; returns exit code, stdout, stderr."""
-
-    def invoke(*args: str) -> Result:
-        capsys.readouterr()
-        code = cli.main(list(args))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return invoke
+    return cli_runner(capsys)
 
 
 @pytest.fixture
