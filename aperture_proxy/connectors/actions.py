@@ -8,6 +8,7 @@ MCP error.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ import anyio
 from aperture_proxy.cli import UsageError, _load
 from aperture_proxy.config import CONFIG_ENV, GATEWAY_ENV, Config
 from aperture_proxy.connectors import stubs
+from aperture_proxy.connectors.catalogue import ConnectorCatalogue
 from aperture_proxy.connectors.client import ConnectorError, GatewayMcp
 from aperture_proxy.connectors.loading import load_catalogue
 from aperture_proxy.connectors.pins import ResolvedPin, resolve_pins
@@ -79,28 +81,38 @@ def _ask[T](
     return anyio.run(run)
 
 
-def _failed(exc: ConnectorError) -> int:
-    print(f"error: {exc}", file=sys.stderr)
-    return EXIT_GATEWAY
+def _gateway_failures_exit(
+    command: Callable[[argparse.Namespace], int],
+) -> Callable[[argparse.Namespace], int]:
+    """A command whose gateway or MCP failure prints one line and exits 3."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except ConnectorError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_GATEWAY
+
+    return run
 
 
-def cmd_list(args: argparse.Namespace) -> int:
+def _catalogue(args: argparse.Namespace) -> ConnectorCatalogue:
     _, gateway = _gateway(args)
-    try:
-        catalogue = _ask(gateway, args.timeout, load_catalogue)
-    except ConnectorError as exc:
-        return _failed(exc)
+    return _ask(gateway, args.timeout, load_catalogue)
+
+
+@_gateway_failures_exit
+def cmd_list(args: argparse.Namespace) -> int:
+    catalogue = _catalogue(args)
     _warn(catalogue.warnings)
     print(format_catalogue(catalogue, with_tools=True))
     return 0
 
 
+@_gateway_failures_exit
 def cmd_search(args: argparse.Namespace) -> int:
-    _, gateway = _gateway(args)
-    try:
-        catalogue = _ask(gateway, args.timeout, load_catalogue)
-    except ConnectorError as exc:
-        return _failed(exc)
+    catalogue = _catalogue(args)
     _warn(catalogue.warnings)
     found = search(
         catalogue.tools, args.query, limit=args.limit, connector=args.connector
@@ -109,13 +121,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+@_gateway_failures_exit
 def cmd_describe(args: argparse.Namespace) -> int:
-    _, gateway = _gateway(args)
-    try:
-        catalogue = _ask(gateway, args.timeout, load_catalogue)
-    except ConnectorError as exc:
-        return _failed(exc)
-    tool = catalogue.tool(args.tool)
+    tool = _catalogue(args).tool(args.tool)
     if tool is None:
         raise UsageError(
             f"the gateway serves no tool named {args.tool!r}; "
@@ -152,15 +160,13 @@ def _arguments(value: str | None) -> dict[str, Any]:
     return parsed
 
 
+@_gateway_failures_exit
 def cmd_call(args: argparse.Namespace) -> int:
     arguments = _arguments(args.args)
     _, gateway = _gateway(args)
-    try:
-        result = _ask(
-            gateway, args.timeout, lambda mcp: mcp.call_tool(args.tool, arguments)
-        )
-    except ConnectorError as exc:
-        return _failed(exc)
+    result = _ask(
+        gateway, args.timeout, lambda mcp: mcp.call_tool(args.tool, arguments)
+    )
     text = format_result(result)
     if text:
         print(text)
@@ -213,6 +219,7 @@ def _pins(cfg: Config, gateway: str, args: argparse.Namespace) -> list[ResolvedP
     return pins
 
 
+@_gateway_failures_exit
 def cmd_stubs(args: argparse.Namespace) -> int:
     fmt = args.format
     output = (
@@ -226,10 +233,7 @@ def cmd_stubs(args: argparse.Namespace) -> int:
             written = stubs.write_registration(fmt, output, [*base, "mcp", *passed])
         else:
             cfg, gateway = _gateway(args)
-            try:
-                pins = _pins(cfg, gateway, args)
-            except ConnectorError as exc:
-                return _failed(exc)
+            pins = _pins(cfg, gateway, args)
             if fmt == "pi":
                 command = [*base, "connectors", "call", *passed]
                 written = stubs.write_pi(output, pins, command, force=args.force)
